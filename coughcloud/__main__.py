@@ -1,0 +1,5 @@
+import sys
+
+from coughcloud.cli import main
+
+sys.exit(main())

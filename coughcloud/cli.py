@@ -1,0 +1,45 @@
+"""`coughcloud` console script: one sub-command per module in `coughcloud/commands/`.
+
+Each command module exposes `register(subparsers)`, which adds its parser and sets
+`func` to a callable taking the parsed arguments and returning the exit code.
+Modules are imported lazily per command, so `coughcloud classify` never pays for
+the imports of `coughcloud train`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command name -> module in coughcloud.commands
+COMMANDS: dict[str, str] = {
+    "classify": "classify",
+    "train": "train",
+    "up": "stack",
+    "down": "stack",
+    "upload": "client",
+    "result": "client",
+    "watch": "client",
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coughcloud", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    modules = [COMMANDS[only]] if only in COMMANDS else dict.fromkeys(COMMANDS.values())
+    for module in modules:
+        importlib.import_module(f"coughcloud.commands.{module}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    first = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(first)
+    args = parser.parse_args(argv)  # exits with 2 on bad usage
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of `coughcloud`, one module each (see coughcloud/cli.py)."""

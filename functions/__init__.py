@@ -1,0 +1,1 @@
+"""Thin Cloud Functions entry points: parse the event, call into shared/."""

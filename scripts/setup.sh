@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# One-time, idempotent set-up: Debian packages (only when missing), the Python
+# virtualenv with every requirements file, and the npm packages. Quick when done:
+# each step is skipped while the files it installs from are unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=.venv
+STAMP_DIR=$VENV/.stamps
+
+# --- Debian packages: test fixtures (ffmpeg, sox, espeak-ng) and the browser tests.
+need_apt=()
+command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
+command -v sox >/dev/null || need_apt+=(sox)
+command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# --- Python
+[ -x $VENV/bin/python ] || "$PY" -m venv $VENV
+mkdir -p $STAMP_DIR
+py_hash=$(cat requirements*.txt pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+if [ ! -f $STAMP_DIR/python-$py_hash ]; then
+  echo "setup: installing Python packages into $VENV"
+  [ -x $VENV/bin/uv ] || $VENV/bin/pip install -q uv
+  $VENV/bin/uv pip install -q --python $VENV/bin/python \
+    -r requirements.txt -r requirements-local.txt -r requirements-train.txt -r requirements-test.txt
+  # cloudbox's metadata asks for Python >= 3.14; its Pub/Sub service runs on 3.11 (see local_stack/).
+  $VENV/bin/pip install -q --disable-pip-version-check --no-deps --ignore-requires-python cloudbox==0.2.3
+  $VENV/bin/uv pip install -q --python $VENV/bin/python --no-deps -e .
+  rm -f $STAMP_DIR/python-*
+  touch $STAMP_DIR/python-$py_hash
+fi
+
+# --- npm packages (the Firestore emulator; the Vue page)
+for dir in local_stack/firestore frontend_stub; do
+  [ -f $dir/package.json ] || continue
+  npm_hash=$(cat $dir/package.json $dir/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+  stamp=$STAMP_DIR/npm-$(echo $dir | tr / _)-$npm_hash
+  if [ ! -f $stamp ] || [ ! -d $dir/node_modules ]; then
+    echo "setup: npm install in $dir"
+    (cd $dir && npm install --no-audit --no-fund --loglevel=error)
+    rm -f $STAMP_DIR/npm-$(echo $dir | tr / _)-*
+    touch $stamp
+  fi
+done

@@ -1,0 +1,67 @@
+"""The one place that reads configuration: environment variables, with defaults.
+
+The same code runs locally (the emulators' variables, written to `.local/stack.env`)
+and on Google Cloud (set by `infra/terraform/functions.tf`); only these values differ.
+Every variable the functions read is a field here, named as in the environment.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_MODEL_DIR = REPO_ROOT / "models" / "cough-classifier" / "1.0.0"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where things live.
+    GOOGLE_CLOUD_PROJECT: str = "coughcloud-local"
+    UPLOAD_BUCKET: str = "coughcloud-uploads"
+    MODEL_BUCKET: str = "coughcloud-models"
+    FEATURES_TOPIC: str = "audio-features"
+    RESULTS_TOPIC: str = "cough-results"
+    RESULTS_COLLECTION: str = "results"
+    # The model: a `gs://bucket/name/version` folder or a local path.
+    MODEL_URI: str = str(BUNDLED_MODEL_DIR)
+    # Input limits (DESIGN.md defaults: 30 s, 20 MB).
+    MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024
+    MAX_DURATION_S: float = 30.0
+    MIN_DURATION_S: float = 0.25
+    SILENCE_DBFS: float = -60.0
+    DECODE_TIMEOUT_S: float = 10.0
+    # The HTTP reader.
+    CORS_ALLOWED_ORIGINS: str = ""
+    SIGNED_URL_EXPIRY_S: int = 900
+    # Service account that signs upload URLs on Google Cloud (IAM signBlob); empty locally.
+    SIGNING_SERVICE_ACCOUNT: str = ""
+    # Local stack only: a service-account key file used to sign URLs for the emulator.
+    SIGNING_KEY_FILE: str = ""
+    LOG_LEVEL: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        values = {}
+        for f in fields(cls):
+            default = getattr(cls, f.name)
+            raw = _env(f.name, str(default))
+            values[f.name] = type(default)(raw)
+        return cls(**values)
+
+    @property
+    def cors_origins(self) -> frozenset[str]:
+        return frozenset(o.strip() for o in self.CORS_ALLOWED_ORIGINS.split(",") if o.strip())
+
+
+@functools.cache
+def settings() -> Settings:
+    """Settings for this process, read once (functions are configured at deploy time)."""
+    return Settings.from_env()

@@ -53,7 +53,11 @@ class Settings:
         for f in fields(cls):
             default = getattr(cls, f.name)
             raw = _env(f.name, str(default))
-            values[f.name] = type(default)(raw)
+            try:
+                values[f.name] = type(default)(raw)
+            except ValueError:
+                kind = type(default).__name__
+                raise ValueError(f"environment variable {f.name}={raw!r} is not a valid {kind}") from None
         return cls(**values)
 
     @property

@@ -22,7 +22,9 @@ def validate_object_name(name: object) -> str:
     except UnicodeEncodeError:
         raise InputError("invalid_name", "The file name is not valid UTF-8.") from None
     if size > MAX_NAME_BYTES:
-        raise InputError("invalid_name", f"The file name is {size} bytes long; the limit is {MAX_NAME_BYTES}.")
+        raise InputError(
+            "invalid_name", f"The file name is {size} bytes long; the limit is {MAX_NAME_BYTES}."
+        )
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise InputError("invalid_name", "The file name contains control characters.")
     if name.startswith("/"):

@@ -51,3 +51,14 @@ for dir in local_stack/firestore frontend_stub; do
     touch $stamp
   fi
 done
+
+# --- the web page: build frontend_stub/dist/ (served by the local stack) when its sources change
+if [ -f frontend_stub/package.json ]; then
+  web_hash=$(cd frontend_stub && find index.html vite.config.js package-lock.json src -type f | sort | xargs cat | sha256sum | cut -c1-16)
+  if [ ! -f $STAMP_DIR/web-$web_hash ] || [ ! -f frontend_stub/dist/index.html ]; then
+    echo "setup: building the web page in frontend_stub/dist"
+    (cd frontend_stub && npm run --silent build >/dev/null)
+    rm -f $STAMP_DIR/web-*
+    touch $STAMP_DIR/web-$web_hash
+  fi
+fi

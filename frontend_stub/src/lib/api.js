@@ -1,0 +1,136 @@
+// The results API (POST /uploads, GET /results) and the signed-URL PUT to the bucket.
+// Every failure becomes an ApiError whose message says what went wrong in plain words.
+
+export class ApiError extends Error {
+  /** kind: "config" | "unreachable" | "cors" | "http" | "upload". */
+  constructor(kind, message, { status, code, serverMessage } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.kind = kind;
+    this.status = status;
+    this.code = code;
+    this.serverMessage = serverMessage;
+  }
+}
+
+/** The page's configuration, served next to it by the local stack or the deployment. */
+export async function loadConfig(url = "config.json") {
+  let response;
+  try {
+    response = await fetch(url, { cache: "no-store" });
+  } catch {
+    throw new ApiError("config", "Could not load the page's configuration (config.json): the network is down.");
+  }
+  const config = response.ok ? await response.json().catch(() => null) : null;
+  if (!config?.apiUrl) {
+    throw new ApiError(
+      "config",
+      `The page's configuration (config.json) is missing or has no apiUrl (HTTP ${response.status}).`,
+    );
+  }
+  return { ...config, apiUrl: config.apiUrl.replace(/\/+$/, "") };
+}
+
+/**
+ * A fetch that failed without a response is either an unreachable server or a CORS refusal;
+ * the browser hides which. An opaque (no-cors) request to /healthz tells them apart.
+ */
+async function diagnoseNetworkFailure(apiUrl) {
+  try {
+    await fetch(`${apiUrl}/healthz`, { mode: "no-cors", cache: "no-store" });
+  } catch {
+    return new ApiError(
+      "unreachable",
+      `Could not reach the results API at ${apiUrl}. Check your connection, or try again when the service is back.`,
+    );
+  }
+  return new ApiError(
+    "cors",
+    `The results API at ${apiUrl} refused this page's origin (${globalThis.location?.origin}): ` +
+      "it is not in the API's CORS allow-list (CORS_ALLOWED_ORIGINS).",
+  );
+}
+
+async function errorFromResponse(response) {
+  const body = await response.json().catch(() => null);
+  const code = body?.error?.code;
+  const serverMessage = body?.error?.message;
+  const message = serverMessage
+    ? `The results API answered HTTP ${response.status}: ${serverMessage}`
+    : `The results API answered HTTP ${response.status} ${response.statusText}`.trim();
+  return new ApiError("http", message, { status: response.status, code, serverMessage });
+}
+
+export function createApi(apiUrl) {
+  async function call(path, init) {
+    let response;
+    try {
+      response = await fetch(`${apiUrl}${path}`, { cache: "no-store", ...init });
+    } catch (err) {
+      if (init?.signal?.aborted) throw err;
+      throw await diagnoseNetworkFailure(apiUrl);
+    }
+    return response;
+  }
+
+  return {
+    apiUrl,
+
+    /** A signed upload: {url, method, headers, name, bucket, expires_at}. */
+    async requestUpload({ name, contentType, size }) {
+      const response = await call("/uploads", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name, content_type: contentType, size }),
+      });
+      if (!response.ok) throw await errorFromResponse(response);
+      return response.json();
+    },
+
+    /** The result document for an object name, or null while there is none yet (404). */
+    async getResult(name, signal) {
+      const response = await call(`/results?name=${encodeURIComponent(name)}`, { signal });
+      if (response.status === 404) return null;
+      if (!response.ok) throw await errorFromResponse(response);
+      return response.json();
+    },
+  };
+}
+
+// Headers a page may not set on a request; the browser sets them itself.
+const BROWSER_OWNED_HEADERS = new Set(["content-length", "host", "connection"]);
+
+/** PUT `file` to a signed URL with exactly its headers, reporting progress as 0..1. */
+export function putToSignedUrl(upload, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(upload.method || "PUT", upload.url);
+    for (const [key, value] of Object.entries(upload.headers ?? {})) {
+      if (!BROWSER_OWNED_HEADERS.has(key.toLowerCase())) xhr.setRequestHeader(key, value);
+    }
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve();
+      } else {
+        reject(
+          new ApiError("upload", `The storage bucket refused the upload (HTTP ${xhr.status}).`, {
+            status: xhr.status,
+            serverMessage: xhr.responseText.slice(0, 300),
+          }),
+        );
+      }
+    };
+    xhr.onerror = () =>
+      reject(
+        new ApiError(
+          "upload",
+          "The upload to the storage bucket failed: the network is down, or the bucket refused this page's origin (CORS).",
+        ),
+      );
+    xhr.send(file);
+  });
+}

@@ -30,6 +30,13 @@ class Settings:
     FEATURES_TOPIC: str = "audio-features"
     RESULTS_TOPIC: str = "cough-results"
     RESULTS_COLLECTION: str = "results"
+    # Where a message goes once its retry budget is spent (DESIGN.md, "Status lifecycle").
+    UPLOADS_DEAD_LETTER_TOPIC: str = "upload-events-dead-letter"
+    FEATURES_DEAD_LETTER_TOPIC: str = "audio-features-dead-letter"
+    MAX_DELIVERY_ATTEMPTS: int = 5
+    # Emulator endpoints (empty on Google Cloud); the Google clients read them too.
+    STORAGE_EMULATOR_HOST: str = ""
+    FIRESTORE_EMULATOR_HOST: str = ""
     # The model: a `gs://bucket/name/version` folder or a local path.
     MODEL_URI: str = str(BUNDLED_MODEL_DIR)
     # Input limits (DESIGN.md defaults: 30 s, 20 MB).

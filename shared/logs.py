@@ -1,0 +1,271 @@
+"""Every log line the pipeline writes, one named function each.
+
+Lines are Cloud Logging structured JSON on stdout: Cloud Functions turns `severity`,
+`message` and `logging.googleapis.com/trace` into the entry's own fields and keeps the
+rest as `jsonPayload`. Pipeline lines always carry `key`, `stage`, `generation` and
+`latency_ms` (null when not measured), so one upload can be followed across functions.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.config import settings
+
+_LEVELS = {"DEBUG": 10, "INFO": 20, "NOTICE": 25, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+
+
+def _emit(severity: str, message: str, trace_id: str | None = None, **fields: Any) -> None:
+    if _LEVELS[severity] < _LEVELS.get(settings().LOG_LEVEL.upper(), 20):
+        return
+    entry: dict[str, Any] = {
+        "severity": severity,
+        "message": message,
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+    }
+    if trace_id:
+        entry["logging.googleapis.com/trace"] = (
+            f"projects/{settings().GOOGLE_CLOUD_PROJECT}/traces/{trace_id}"
+        )
+        entry["trace_id"] = trace_id
+    entry.update(fields)
+    sys.stdout.write(json.dumps(entry, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _pipeline(
+    severity: str,
+    message: str,
+    *,
+    key: str | None,
+    stage: str,
+    generation: int | None,
+    latency_ms: float | None = None,
+    trace_id: str | None = None,
+    **fields: Any,
+) -> None:
+    _emit(
+        severity,
+        message,
+        trace_id,
+        key=key,
+        stage=stage,
+        generation=generation,
+        latency_ms=None if latency_ms is None else round(latency_ms, 3),
+        **fields,
+    )
+
+
+def _error_fields(error: BaseException) -> dict[str, str]:
+    return {
+        "error_type": type(error).__name__,
+        "error": str(error),
+        "stack_trace": "".join(traceback.format_exception(error)),
+    }
+
+
+# --- events that are not for us -------------------------------------------------------------
+
+
+def log_event_ignored(stage: str, event_type: str, reason: str) -> None:
+    _emit("WARNING", f"Ignored a {event_type} event: {reason}", stage=stage, event_type=event_type)
+
+
+def log_unreadable_message(stage: str, reason: str, attributes: dict[str, str]) -> None:
+    _emit("ERROR", f"Dropped an unreadable message: {reason}", stage=stage, attributes=attributes)
+
+
+# --- preprocess -----------------------------------------------------------------------------
+
+
+def log_upload_received(
+    key: str, generation: int, name: str, size: int, content_type: str, attempt: int, trace_id: str
+) -> None:
+    _pipeline(
+        "INFO",
+        f"Upload received: {name} ({size} bytes, {content_type or 'no content type'}), attempt {attempt}",
+        key=key,
+        stage="preprocess",
+        generation=generation,
+        trace_id=trace_id,
+        name=name,
+        size=size,
+        content_type=content_type,
+        attempt=attempt,
+    )
+
+
+def log_features_published(
+    key: str, generation: int, message_id: str, latency_ms: float, timings: dict[str, float], trace_id: str
+) -> None:
+    _pipeline(
+        "INFO",
+        f"Features published as message {message_id}",
+        key=key,
+        stage="preprocess",
+        generation=generation,
+        latency_ms=latency_ms,
+        trace_id=trace_id,
+        message_id=message_id,
+        timings=timings,
+    )
+
+
+# --- both stages ----------------------------------------------------------------------------
+
+
+def log_stale_generation(
+    key: str, stage: str, generation: int, recorded_generation: int, trace_id: str | None
+) -> None:
+    _pipeline(
+        "INFO",
+        f"Ignored stale generation {generation}: generation {recorded_generation} is already recorded",
+        key=key,
+        stage=stage,
+        generation=generation,
+        trace_id=trace_id,
+        recorded_generation=recorded_generation,
+    )
+
+
+def log_duplicate_delivery(key: str, stage: str, generation: int, status: str, trace_id: str | None) -> None:
+    _pipeline(
+        "INFO",
+        f"Ignored a repeated delivery: the result is already {status}",
+        key=key,
+        stage=stage,
+        generation=generation,
+        trace_id=trace_id,
+        status=status,
+    )
+
+
+def log_upload_failed(
+    key: str, stage: str, generation: int, code: str, message: str, latency_ms: float, trace_id: str | None
+) -> None:
+    _pipeline(
+        "WARNING",
+        f"Upload failed ({code}): {message}",
+        key=key,
+        stage=stage,
+        generation=generation,
+        latency_ms=latency_ms,
+        trace_id=trace_id,
+        code=code,
+    )
+
+
+def log_retrying(
+    key: str, stage: str, generation: int, attempt: int, error: BaseException, trace_id: str | None
+) -> None:
+    _pipeline(
+        "WARNING",
+        f"Attempt {attempt} failed ({type(error).__name__}: {error}); raising so the event is redelivered",
+        key=key,
+        stage=stage,
+        generation=generation,
+        trace_id=trace_id,
+        attempt=attempt,
+        **_error_fields(error),
+    )
+
+
+def log_gave_up(
+    key: str, stage: str, generation: int, attempts: int, error: BaseException | None, trace_id: str | None
+) -> None:
+    _pipeline(
+        "ERROR",
+        f"Gave up after {attempts} delivery attempts; marked failed and sent to the dead-letter topic",
+        key=key,
+        stage=stage,
+        generation=generation,
+        trace_id=trace_id,
+        attempts=attempts,
+        **(_error_fields(error) if error else {}),
+    )
+
+
+# --- predict --------------------------------------------------------------------------------
+
+
+def log_model_loaded(uri: str, name: str, version: str, latency_ms: float) -> None:
+    _emit(
+        "INFO",
+        f"Model {name} {version} loaded from {uri}",
+        stage="predict",
+        latency_ms=round(latency_ms, 3),
+        model_uri=uri,
+    )
+
+
+def log_prediction_done(
+    key: str,
+    generation: int,
+    label: str,
+    confidence: float,
+    latency_ms: float,
+    timings: dict[str, float],
+    trace_id: str | None,
+) -> None:
+    _pipeline(
+        "INFO",
+        f"Result: {label} ({confidence:.1%})",
+        key=key,
+        stage="predict",
+        generation=generation,
+        latency_ms=latency_ms,
+        trace_id=trace_id,
+        label=label,
+        confidence=confidence,
+        timings=timings,
+    )
+
+
+def log_result_published(key: str, generation: int, message_id: str, trace_id: str | None) -> None:
+    _pipeline(
+        "INFO",
+        f"Result published as message {message_id}",
+        key=key,
+        stage="predict",
+        generation=generation,
+        trace_id=trace_id,
+        message_id=message_id,
+    )
+
+
+# --- dead_letter ----------------------------------------------------------------------------
+
+
+def log_dead_lettered(key: str, generation: int, source: str, marked: bool, trace_id: str | None) -> None:
+    outcome = "marked failed" if marked else "already finished, left as is"
+    _pipeline(
+        "ERROR" if marked else "INFO",
+        f"Dead-lettered {source} message: {outcome}",
+        key=key,
+        stage="dead_letter",
+        generation=generation,
+        trace_id=trace_id,
+        source=source,
+    )
+
+
+# --- results_api ----------------------------------------------------------------------------
+
+
+def log_upload_url_issued(key: str, name: str, content_type: str, size: int) -> None:
+    _emit(
+        "INFO",
+        f"Signed upload URL issued for {name}",
+        stage="results_api",
+        key=key,
+        content_type=content_type,
+        size=size,
+    )
+
+
+def log_api_error(method: str, path: str, error: BaseException) -> None:
+    _emit("ERROR", f"{method} {path} failed", stage="results_api", **_error_fields(error))

@@ -1,0 +1,135 @@
+"""Wire formats: the features message (topic `audio-features`) and the result document.
+
+The result document is stored at `results/{key}` and published, as JSON, on `cough-results`.
+Both formats are contracts (DESIGN.md, "Contracts"); extend them, never rename fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+
+from shared.names import result_key
+
+FEATURES_SCHEMA = "coughcloud.features.v1"
+
+Status = Literal["received", "features_ready", "done", "failed"]
+FINISHED: frozenset[str] = frozenset({"done", "failed"})
+LABELS: tuple[str, ...] = ("dry", "wet", "not_cough")
+INCONCLUSIVE = "inconclusive"
+
+
+class MessageError(ValueError):
+    """A message that does not follow its schema; redelivering it cannot help."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    bucket: str
+    name: str
+    generation: int
+    size: int
+    content_type: str
+
+    @property
+    def key(self) -> str:
+        return result_key(self.bucket, self.name)
+
+
+@dataclass(frozen=True)
+class AudioFacts:
+    sample_rate: int
+    duration_s: float
+    channels: int
+    source_rate: int
+    format: str
+
+
+@dataclass(frozen=True)
+class FeaturesMessage:
+    upload: Upload
+    audio: AudioFacts
+    spec: dict[str, Any]
+    features: np.ndarray
+    trace_id: str
+    sent_at: str
+
+    @property
+    def key(self) -> str:
+        return self.upload.key
+
+    def attributes(self) -> dict[str, str]:
+        return {
+            "key": self.key,
+            "generation": str(self.upload.generation),
+            "schema": FEATURES_SCHEMA,
+            "trace_id": self.trace_id,
+        }
+
+    def to_bytes(self) -> bytes:
+        matrix = np.ascontiguousarray(self.features, dtype="<f4")
+        body = {
+            "schema": FEATURES_SCHEMA,
+            "upload": asdict(self.upload),
+            "audio": asdict(self.audio),
+            "spec": self.spec,
+            "features": {
+                "dtype": "float32",
+                "shape": list(matrix.shape),
+                "data": base64.b64encode(matrix.tobytes()).decode("ascii"),
+            },
+            "trace_id": self.trace_id,
+            "sent_at": self.sent_at,
+        }
+        return json.dumps(body, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> FeaturesMessage:
+        try:
+            body = json.loads(data)
+            if body.get("schema") != FEATURES_SCHEMA:
+                raise MessageError(f"unknown schema {body.get('schema')!r}, expected {FEATURES_SCHEMA}")
+            upload = Upload(**body["upload"])
+            audio = AudioFacts(**body["audio"])
+            matrix = body["features"]
+            if matrix.get("dtype") != "float32":
+                raise MessageError(f"features dtype {matrix.get('dtype')!r}, expected float32")
+            shape = tuple(int(n) for n in matrix["shape"])
+            features = np.frombuffer(base64.b64decode(matrix["data"], validate=True), dtype="<f4")
+            features = features.reshape(shape).astype(np.float32)
+            if not isinstance(body["spec"], dict):
+                raise MessageError("spec is not an object")
+            return cls(upload, audio, body["spec"], features, str(body["trace_id"]), str(body["sent_at"]))
+        except MessageError:
+            raise
+        except (KeyError, TypeError, ValueError, binascii.Error) as error:
+            raise MessageError(f"malformed features message: {type(error).__name__}: {error}") from None
+
+
+def to_json_safe(value: Any) -> Any:
+    """Firestore values (timestamps) as JSON: datetimes become RFC 3339 strings."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json_safe(v) for v in value]
+    return value
+
+
+def result_message(key: str, document: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The `cough-results` message for a finished document: its JSON, plus routing attributes."""
+    body = {"key": key, **to_json_safe(document)}
+    attributes = {
+        "key": key,
+        "generation": str(document["generation"]),
+        "status": str(document["status"]),
+        "label": str(document.get("label") or ""),
+    }
+    return json.dumps(body, separators=(",", ":")).encode(), attributes

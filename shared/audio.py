@@ -285,6 +285,8 @@ def _decode_av(data: bytes, kind: str, budget: _Budget) -> _Raw:
                     f"The {kind} file has no audio track (a video without sound, or no media at all).",
                 )
             stream = container.streams.audio[0]
+            if stream.codec_context is None:
+                raise InputError("unsupported_format", f"The {kind} file's audio uses an unknown codec.")
             codec = stream.codec_context.codec.canonical_name
             rate, channels, samples = _decode_stream(container.decode(stream), budget)
     except (av.error.FFmpegError, RuntimeError, ValueError, TypeError, OSError, EOFError, MemoryError) as exc:
@@ -333,9 +335,10 @@ def _mix_to_mono(channels: np.ndarray) -> np.ndarray:
     if channels.shape[0] == 1:
         return channels[0]
     mono = channels[0].astype(np.float32, copy=True)
-    for channel in channels[1:]:  # a loop over channels is ~30x faster than mean(axis=0) on strided data
-        mono += channel
-    mono *= np.float32(1.0 / channels.shape[0])
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is caught later as non-finite
+        for channel in channels[1:]:  # a loop is ~30x faster than mean(axis=0) on strided data
+            mono += channel
+        mono *= np.float32(1.0 / channels.shape[0])
     return mono
 
 

@@ -174,6 +174,20 @@ def log_retrying(
     )
 
 
+def log_unexpected_error(
+    key: str, stage: str, generation: int, error: BaseException, trace_id: str | None
+) -> None:
+    _pipeline(
+        "ERROR",
+        f"Unexpected {type(error).__name__}; marked failed (internal) without retrying",
+        key=key,
+        stage=stage,
+        generation=generation,
+        trace_id=trace_id,
+        **_error_fields(error),
+    )
+
+
 def log_gave_up(
     key: str, stage: str, generation: int, attempts: int, error: BaseException | None, trace_id: str | None
 ) -> None:

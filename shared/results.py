@@ -1,16 +1,18 @@
 """The result store: Firestore `results/{key}`, and the status lifecycle on it.
 
-received → features_ready → done | failed. Events arrive at least once and in any order,
-so every transition is a read followed by an update guarded by the document's
-`last_update_time` (or a `create()` that fails when the document exists): two deliveries
-racing for the same transition cannot both win. Transactions are not used because the
-local emulator can lose concurrent transactional updates silently (DESIGN.md).
+received → features_ready → done | failed. Events arrive at least once and in any order.
+The final transition happens once per generation: it is won by `create()` of a marker
+document (AlreadyExists for every other delivery). Earlier transitions are a read then an
+update guarded by the document's `last_update_time`, which Cloud Firestore enforces (the
+local emulator ignores it; the write order below keeps that harmless: nothing is written
+to `status` after the features are published). No transactions: the emulator can lose
+concurrent transactional updates silently (DESIGN.md).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -23,9 +25,8 @@ from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 
 from shared.config import settings
 from shared.errors import TransientError
-from shared.messages import Upload
+from shared.messages import FINISHED, Upload
 
-ACTIVE: frozenset[str] = frozenset({"received", "features_ready"})
 _MAX_RACES = 10
 _APP_NAME = "coughcloud-results"
 
@@ -74,6 +75,7 @@ def new_document(upload: Upload, trace_id: str | None, at: datetime) -> dict[str
         "content_type": upload.content_type,
         "size": upload.size,
         "audio": None,
+        "features_message_id": None,
         "trace_id": trace_id,
     }
 
@@ -112,12 +114,18 @@ class Claim:
     status: str | None = None
 
 
+def _needs_features(doc: dict[str, Any]) -> bool:
+    """Whether this generation's features message is not yet known to be published."""
+    status = doc.get("status")
+    return status == "received" or (status == "features_ready" and not doc.get("features_message_id"))
+
+
 def claim_upload(upload: Upload, trace_id: str) -> Claim:
     """Record one delivery of an upload event and say whether to work on it.
 
     New name or newer generation: a fresh `received` document (attempt 1). Same generation
-    still `received`: a redelivery after a failure, so count the attempt and work again.
-    Same generation further along: a duplicate. Older generation: stale.
+    whose features were not published yet: a redelivery after a failure, so count the
+    attempt and work again. Same generation further along: a duplicate. Older: stale.
     """
     ref = _ref(upload.key)
     for _ in range(_MAX_RACES):
@@ -135,7 +143,7 @@ def claim_upload(upload: Upload, trace_id: str) -> Claim:
             if _guarded_update(ref, snapshot, new_document(upload, trace_id, at)):
                 return Claim("work", attempt=1)
             continue
-        if doc.get("status") != "received":
+        if not _needs_features(doc):
             return Claim("duplicate", recorded_generation=recorded, status=doc.get("status"))
         attempt = int(doc.get("attempts") or 0) + 1
         if _guarded_update(ref, snapshot, {"attempts": attempt, "updated_at": at}):
@@ -152,79 +160,114 @@ TransitionOutcome = Literal["applied", "stale", "duplicate"]
 class Transition:
     outcome: TransitionOutcome
     document: dict[str, Any] | None = None
-    update_time: Any = None
 
 
-def _transition(
-    upload: Upload,
-    from_statuses: Iterable[str],
-    changes: Callable[[dict[str, Any]], dict[str, Any]],
-    create_missing: bool,
-) -> Transition:
-    """Move `upload`'s document from one of `from_statuses` to what `changes(doc)` returns.
-
-    A document for an older generation (or none, when `create_missing`) is replaced by a
-    fresh one, so a failure or result is never dropped for lack of a `received` record.
-    """
-    allowed = frozenset(from_statuses)
-    ref = _ref(upload.key)
-    for _ in range(_MAX_RACES):
-        snapshot = ref.get()
-        at = now()
-        doc = snapshot.to_dict() if snapshot.exists else None
-        recorded = int(doc.get("generation") or 0) if doc else None
-        if doc is None or recorded < upload.generation:
-            if doc is None and not create_missing:
-                return Transition("stale")
-            base = new_document(upload, None, at)
-            document = {**base, **changes(base), "updated_at": at}
-            written = (
-                _guarded_create(ref, document) if doc is None else _guarded_update(ref, snapshot, document)
-            )
-        elif recorded > upload.generation:
-            return Transition("stale", doc)
-        elif doc.get("status") not in allowed:
-            return Transition("duplicate", doc)
-        else:
-            fields = {**changes(doc), "updated_at": at}
-            document = {**doc, **fields}
-            written = _guarded_update(ref, snapshot, fields)
-        if written:
-            return Transition("applied", document, written)
-    raise TransientError(f"results/{upload.key}: lost {_MAX_RACES} write races in a row")
+def _read(ref: DocumentReference) -> tuple[DocumentSnapshot, dict[str, Any] | None]:
+    snapshot = ref.get()
+    return snapshot, snapshot.to_dict() if snapshot.exists else None
 
 
 def mark_features_ready(upload: Upload, audio: dict[str, Any], timings: dict[str, float]) -> Transition:
-    """received → features_ready (a no-op if predict already finished the document)."""
+    """received → features_ready, written before the features are published, so that predict's
+    `done` can never be overwritten by it. Not `applied` when another delivery got there first."""
+    ref = _ref(upload.key)
+    for _ in range(_MAX_RACES):
+        snapshot, doc = _read(ref)
+        if doc is None or int(doc.get("generation") or 0) != upload.generation:
+            return Transition("stale", doc)
+        if not _needs_features(doc):
+            return Transition("duplicate", doc)
+        fields = {
+            "status": "features_ready",
+            "audio": audio,
+            "timings": {**(doc.get("timings") or {}), **timings},
+            "updated_at": now(),
+        }
+        if _guarded_update(ref, snapshot, fields):
+            return Transition("applied", {**doc, **fields})
+    raise TransientError(f"results/{upload.key}: lost {_MAX_RACES} write races in a row")
 
-    def changes(doc: dict[str, Any]) -> dict[str, Any]:
-        return {"status": "features_ready", "audio": audio, "timings": {**doc["timings"], **timings}}
 
-    return _transition(upload, {"received"}, changes, create_missing=False)
+def record_features_published(upload: Upload, message_id: str, timings: dict[str, float]) -> None:
+    """Note the published message id (it ends redelivery work); never touches `status`."""
+    ref = _ref(upload.key)
+    _, doc = _read(ref)
+    if doc is not None and int(doc.get("generation") or 0) == upload.generation:
+        ref.update({"features_message_id": message_id, **{f"timings.{k}": v for k, v in timings.items()}})
+
+
+def _finish_marker(key: str, generation: int) -> DocumentReference:
+    return _ref(key).collection("finished").document(str(generation))
+
+
+def _finish(
+    key: str,
+    generation: int,
+    status: str,
+    changes: Callable[[dict[str, Any]], dict[str, Any]],
+    fresh: Upload | None,
+) -> Transition:
+    """Move the document of `generation` to its final `status`, exactly once per generation.
+
+    Exclusivity rests on `create()` of the marker `results/{key}/finished/{generation}`: of
+    any number of racing deliveries exactly one creates it (on Firestore and on the emulator,
+    which does not enforce update-time preconditions). Given `fresh`, a missing document or
+    one for an older generation is replaced, so a failure or result is never dropped for
+    lack of a `received` record.
+    """
+    ref = _ref(key)
+    _, doc = _read(ref)
+    recorded = int(doc.get("generation") or 0) if doc else 0
+    if recorded > generation or (doc is None and fresh is None):
+        return Transition("stale", doc)
+    if recorded == generation and doc.get("status") in FINISHED:
+        return Transition("duplicate", doc)
+    if not _guarded_create(_finish_marker(key, generation), {"status": status, "at": now()}):
+        return Transition("duplicate", _read(ref)[1])
+    _, doc = _read(ref)
+    recorded = int(doc.get("generation") or 0) if doc else 0
+    at = now()
+    if recorded > generation:
+        return Transition("stale", doc)
+    if doc is None or recorded < generation:
+        if fresh is None:
+            return Transition("stale", doc)
+        base = new_document(fresh, None, at)
+        document = {**base, **changes(base)}
+        ref.set(document)
+        return Transition("applied", document)
+    fields = {**changes(doc), "updated_at": at}
+    ref.update(fields)
+    return Transition("applied", {**doc, **fields})
 
 
 def mark_done(upload: Upload, result: dict[str, Any], timings: dict[str, float]) -> Transition:
-    """→ done, at most once per generation: only the delivery whose write lands gets `applied`."""
+    """→ done, at most once per generation: only the delivery that gets `applied` may publish."""
 
     def changes(doc: dict[str, Any]) -> dict[str, Any]:
         pipeline_ms = (now() - doc["created_at"]).total_seconds() * 1000
         merged = {**(doc.get("timings") or {}), **timings, "pipeline_ms": round(pipeline_ms, 3)}
         return {**result, "status": "done", "error": None, "timings": merged}
 
-    return _transition(upload, ACTIVE, changes, create_missing=True)
+    return _finish(upload.key, upload.generation, "done", changes, fresh=upload)
 
 
-def reopen(upload: Upload, done: Transition) -> None:
-    """Undo our own `done` write (nobody wrote since) so a redelivery can publish the result."""
-    snapshot = _ref(upload.key).get()
-    if snapshot.exists and snapshot.update_time == done.update_time:
-        _guarded_update(_ref(upload.key), snapshot, {"status": "features_ready", "updated_at": now()})
+def reopen(upload: Upload) -> None:
+    """Undo our own `done` (its result could not be published) so a redelivery can redo it."""
+    _ref(upload.key).update({"status": "features_ready", "updated_at": now()})
+    _finish_marker(upload.key, upload.generation).delete()
 
 
-def mark_failed(upload: Upload, code: str, message: str, extra: dict[str, Any] | None = None) -> Transition:
-    """→ failed with `error{code, message}`, unless this generation already finished."""
+def mark_failed(
+    key: str, generation: int, code: str, message: str, fresh: Upload | None = None
+) -> Transition:
+    """→ failed with `error{code, message}`, unless this generation already finished.
+
+    Pass the upload as `fresh` when it is known, so a failure is recorded even if no
+    `received` document exists yet (a bad name, a dead-lettered first delivery).
+    """
 
     def changes(doc: dict[str, Any]) -> dict[str, Any]:
-        return {**(extra or {}), "status": "failed", "error": {"code": code, "message": message}}
+        return {"status": "failed", "error": {"code": code, "message": message}}
 
-    return _transition(upload, ACTIVE, changes, create_missing=True)
+    return _finish(key, generation, "failed", changes, fresh=fresh)

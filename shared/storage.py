@@ -25,5 +25,5 @@ def download_capped(bucket: str, name: str, generation: int, limit: int) -> byte
     blob = client().bucket(bucket).blob(name, generation=generation)
     data = blob.download_as_bytes(end=limit, checksum=None)
     if len(data) > limit:
-        raise InputError("too_large", f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
+        raise InputError("too_large", f"The file is larger than the {limit / (1024 * 1024):g} MB limit.")
     return data

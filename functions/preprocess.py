@@ -1,0 +1,29 @@
+"""Cloud Function `preprocess`: an object finalized in the uploads bucket → features on Pub/Sub."""
+
+from __future__ import annotations
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared.events import trace_id_of
+from shared.logs import log_event_ignored
+from shared.preprocessing import preprocess_upload
+
+FINALIZED = "google.cloud.storage.object.v1.finalized"
+
+
+@functions_framework.cloud_event
+def preprocess(event: CloudEvent) -> None:
+    if event["type"] != FINALIZED:
+        log_event_ignored("preprocess", event["type"], f"this function handles {FINALIZED} only")
+        return
+    data = event.data or {}
+    bucket, name, generation = data.get("bucket", ""), data.get("name", ""), int(data.get("generation") or 0)
+    preprocess_upload(
+        bucket=bucket,
+        name=name,
+        generation=generation,
+        size=int(data.get("size") or 0),
+        content_type=data.get("contentType") or "",
+        trace_id=trace_id_of(event, bucket, name, generation),
+    )

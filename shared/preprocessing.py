@@ -1,0 +1,182 @@
+"""The preprocess stage: one upload event → checked audio → MFCC features on `audio-features`.
+
+Outcomes, per DESIGN.md: bad input is recorded as `failed` with its code and the event is
+acknowledged; a transient fault raises so the platform redelivers; a bug is recorded as
+`failed`/`internal` at once (retrying cannot fix it); after MAX_DELIVERY_ATTEMPTS
+deliveries of one generation the event goes to the dead-letter topic and the document is
+marked `failed`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from google.api_core import exceptions as api_exceptions
+
+from shared import logs, pubsub, results, storage
+from shared.audio import decode_audio
+from shared.checks import check_audio, check_upload_size
+from shared.config import settings
+from shared.errors import CoughCloudError
+from shared.faults import is_transient
+from shared.features import mfcc
+from shared.messages import AudioFacts, FeaturesMessage, Upload
+from shared.model import feature_spec
+from shared.names import validate_object_name
+
+T = TypeVar("T")
+
+
+def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    value = work()
+    timings[f"{stage}_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    return value
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def preprocess_upload(
+    bucket: str, name: str, generation: int, size: int, content_type: str, trace_id: str
+) -> None:
+    """Handle one `object.finalized` delivery; returns normally unless it should be redelivered."""
+    started = time.perf_counter()
+    upload = Upload(bucket, name, generation, size, content_type)
+    try:
+        validate_object_name(name)
+    except CoughCloudError as error:
+        _record_failure(upload, error, started, trace_id)
+        return
+
+    claim = results.claim_upload(upload, trace_id)
+    if claim.outcome != "work":
+        recorded = {"generation": claim.recorded_generation, "status": claim.status}
+        _log_skipped(upload, recorded, trace_id)
+        return
+    logs.log_upload_received(upload.key, generation, name, size, content_type, claim.attempt, trace_id)
+    if claim.attempt > settings().MAX_DELIVERY_ATTEMPTS:
+        _give_up(upload, claim.attempt - 1, None, trace_id)
+        return
+
+    try:
+        _extract_and_publish(upload, trace_id, started)
+    except CoughCloudError as error:
+        _record_failure(upload, error, started, trace_id)
+    except Exception as error:
+        if not is_transient(error):
+            logs.log_unexpected_error(upload.key, "preprocess", generation, error, trace_id)
+            results.mark_failed(upload.key, generation, "internal", _INTERNAL_MESSAGE, fresh=upload)
+        elif claim.attempt >= settings().MAX_DELIVERY_ATTEMPTS:
+            _give_up(upload, claim.attempt, error, trace_id)
+        else:
+            logs.log_retrying(upload.key, "preprocess", generation, claim.attempt, error, trace_id)
+            raise
+
+
+_INTERNAL_MESSAGE = "The recording could not be processed because of an internal error."
+
+
+def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
+    config = settings()
+    spec = feature_spec()
+    timings: dict[str, float] = {}
+    check_upload_size(upload.size)
+    try:
+        data = _timed(
+            timings,
+            "download",
+            lambda: storage.download_capped(
+                upload.bucket, upload.name, upload.generation, config.MAX_UPLOAD_BYTES
+            ),
+        )
+    except api_exceptions.NotFound:
+        results.mark_failed(
+            upload.key,
+            upload.generation,
+            "internal",
+            "The file was deleted or replaced before it could be read.",
+            fresh=upload,
+        )
+        return
+    audio = _timed(timings, "decode", lambda: decode_audio(data, spec.sample_rate))
+    check_audio(audio)
+    features = _timed(timings, "features", lambda: mfcc(audio.samples, spec))
+    facts = AudioFacts(audio.sample_rate, audio.duration_s, audio.channels, audio.source_rate, audio.format)
+    message = FeaturesMessage(
+        upload, facts, spec.to_dict(), features, trace_id, datetime.now(UTC).isoformat()
+    )
+    ready = results.mark_features_ready(upload, _audio_fields(facts), timings)
+    if ready.outcome != "applied":
+        _log_skipped(upload, ready.document or {}, trace_id)
+        return
+    published: dict[str, float] = {}
+    message_id = _timed(
+        published,
+        "publish",
+        lambda: pubsub.publish(config.FEATURES_TOPIC, message.to_bytes(), message.attributes()),
+    )
+    published["preprocess_ms"] = round(_elapsed_ms(started), 3)
+    results.record_features_published(upload, message_id, published)
+    logs.log_features_published(
+        upload.key, upload.generation, message_id, published["preprocess_ms"], timings | published, trace_id
+    )
+
+
+def _log_skipped(upload: Upload, recorded: dict[str, Any], trace_id: str) -> None:
+    generation = int(recorded.get("generation") or 0)
+    if generation > upload.generation:
+        logs.log_stale_generation(upload.key, "preprocess", upload.generation, generation, trace_id)
+    else:
+        status = str(recorded.get("status"))
+        logs.log_duplicate_delivery(upload.key, "preprocess", upload.generation, status, trace_id)
+
+
+def _audio_fields(facts: AudioFacts) -> dict[str, Any]:
+    return {
+        "sample_rate": facts.sample_rate,
+        "duration_s": round(facts.duration_s, 4),
+        "channels": facts.channels,
+        "source_rate": facts.source_rate,
+        "format": facts.format,
+    }
+
+
+def _record_failure(upload: Upload, error: CoughCloudError, started: float, trace_id: str) -> None:
+    results.mark_failed(upload.key, upload.generation, error.code, error.message, fresh=upload)
+    logs.log_upload_failed(
+        upload.key, "preprocess", upload.generation, error.code, error.message, _elapsed_ms(started), trace_id
+    )
+
+
+def object_event(upload: Upload) -> dict[str, Any]:
+    """The storage object fields of an upload event, as Pub/Sub notifications carry them."""
+    return {
+        "bucket": upload.bucket,
+        "name": upload.name,
+        "generation": str(upload.generation),
+        "size": str(upload.size),
+        "contentType": upload.content_type,
+    }
+
+
+def _give_up(upload: Upload, attempts: int, error: BaseException | None, trace_id: str) -> None:
+    """Dead-letter the event (first, so a failed publish is retried), then mark the document."""
+    attributes = {
+        "key": upload.key,
+        "generation": str(upload.generation),
+        "bucketId": upload.bucket,
+        "objectId": upload.name,
+        "objectGeneration": str(upload.generation),
+        "CloudPubSubDeadLetterSourceDeliveryCount": str(attempts),
+    }
+    body = json.dumps(object_event(upload)).encode()
+    pubsub.publish(settings().UPLOADS_DEAD_LETTER_TOPIC, body, attributes)
+    message = f"Processing gave up after {attempts} delivery attempts because a service was unavailable."
+    results.mark_failed(upload.key, upload.generation, "internal", message, fresh=upload)
+    logs.log_gave_up(upload.key, "preprocess", upload.generation, attempts, error, trace_id)

@@ -1,0 +1,149 @@
+"""Cost on paper: what a million classifications cost on Cloud Run functions, at list prices.
+
+Reads the functions' memory and CPU from infra/terraform/variables.tf, so the figures follow
+the configuration. Run: `.venv/bin/python infra/cost.py`.
+
+Prices: Cloud Run request-based billing ("CPU only allocated during request processing"),
+Tier 1 regions, USD, as listed on cloud.google.com/run/pricing in 2025 (the prices Cloud
+Run functions gen2 are billed at). Free tier ignored (it is per billing account).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+VARIABLES_TF = Path(__file__).resolve().parent / "terraform" / "variables.tf"
+
+PRICE_VCPU_S = 0.000024  # USD per vCPU-second
+PRICE_GIB_S = 0.0000025  # USD per GiB-second
+PRICE_REQUEST = 0.40 / 1e6  # USD per request
+BILLING_STEP_S = 0.1  # billable time is rounded up to 100 ms
+
+# Around the functions (same date): Firestore Standard document writes/reads, Cloud
+# Storage Standard class A (PUT) / class B (GET) operations, Pub/Sub throughput.
+PRICE_FIRESTORE_WRITE = 0.18 / 100_000
+PRICE_FIRESTORE_READ = 0.06 / 100_000
+PRICE_STORAGE_CLASS_A = 0.005 / 1000
+PRICE_STORAGE_CLASS_B = 0.0004 / 1000
+PRICE_PUBSUB_TIB = 40.0
+
+# Measured (DESIGN.md, 2 cores): serving work per call ~10–30 ms of one core; a cold start
+# (process start → first answer) 0.22–0.35 s with numpy + PyAV + LiteRT.
+COMPUTE_S_AT_1_VCPU = (0.010, 0.030)
+COLD_START_S = 0.3
+# The function this project replaces: Keras + librosa in one HTTP function, 1 GiB
+# (0.583 vCPU, the platform's pairing), 1.6–3 s for the one HTTP call that did everything.
+ORIGINAL = {"memory_gib": 1.0, "cpu": 0.583, "seconds": (1.6, 3.0)}
+
+
+@dataclass(frozen=True)
+class Sizing:
+    memory: str
+    cpu: str
+    timeout_s: float
+    concurrency: int
+    min_instances: int
+    max_instances: int
+
+    @property
+    def memory_gib(self) -> float:
+        number, unit = re.fullmatch(r"([\d.]+)\s*(Mi|Gi|M|G)", self.memory).groups()
+        factor = {"Mi": 1 / 1024, "Gi": 1.0, "M": 1e6 / 2**30, "G": 1e9 / 2**30}[unit]
+        return float(number) * factor
+
+    @property
+    def vcpu(self) -> float:
+        return float(self.cpu)
+
+
+def function_sizing(text: str | None = None) -> dict[str, Sizing]:
+    """The `optional(type, default)` sizing defaults of each function's variable."""
+    text = VARIABLES_TF.read_text() if text is None else text
+    sizing = {}
+    for name, body in re.findall(r'variable "(\w+)" \{(.*?)\n\}', text, flags=re.S):
+        values = dict(re.findall(r'(\w+)\s*=\s*optional\(\w+, "?([^")]+)"?\)', body))
+        if values:
+            sizing[name] = Sizing(
+                memory=values["memory"],
+                cpu=values["cpu"],
+                timeout_s=float(values["timeout_s"]),
+                concurrency=int(values["concurrency"]),
+                min_instances=int(values["min_instances"]),
+                max_instances=int(values["max_instances"]),
+            )
+    return sizing
+
+
+def billed_seconds(busy_s: float) -> float:
+    return math.ceil(busy_s / BILLING_STEP_S - 1e-9) * BILLING_STEP_S
+
+
+def call_cost(memory_gib: float, vcpu: float, busy_s: float) -> float:
+    """One request on an instance that does nothing else (the worst case: no sharing)."""
+    seconds = billed_seconds(busy_s)
+    return seconds * (vcpu * PRICE_VCPU_S + memory_gib * PRICE_GIB_S) + PRICE_REQUEST
+
+
+def per_million(cost: float) -> str:
+    return f"${cost * 1e6:,.2f}"
+
+
+def report() -> str:
+    sizing = function_sizing()
+    lines = [
+        "Cost per million classifications: Cloud Run functions (gen2), request-based billing,"
+        " Tier 1 list prices",
+        f"  prices: ${PRICE_VCPU_S}/vCPU-s, ${PRICE_GIB_S}/GiB-s,"
+        f" ${PRICE_REQUEST * 1e6:.2f}/million requests,"
+        f" billed time rounded up to {BILLING_STEP_S * 1000:.0f} ms",
+        "",
+        "  per classification: 1 preprocess + 1 predict + 1 POST /uploads + 2 GET /results (polls)",
+    ]
+    calls = {"preprocess": 1, "predict": 1, "results_api": 3}
+    low, high = COMPUTE_S_AT_1_VCPU
+    total = 0.0
+    for name, count in calls.items():
+        s = sizing[name]
+        # Single-threaded work slows down on a fraction of a vCPU; bill the slow end.
+        busy = (low / min(s.vcpu, 1.0), high / min(s.vcpu, 1.0))
+        cost = count * call_cost(s.memory_gib, s.vcpu, busy[1])
+        total += cost
+        lines.append(
+            f"  {name:12} {count} call(s) at {s.memory} / {s.cpu} vCPU:"
+            f" {busy[0] * 1000:.0f}–{busy[1] * 1000:.0f} ms of work,"
+            f" billed {billed_seconds(busy[1]) * 1000:.0f} ms each → {per_million(cost)}"
+        )
+    lines.append(f"  functions total: {per_million(total)} per million classifications")
+    predict = sizing["predict"]
+    cold_s = COLD_START_S / predict.vcpu
+    cold = call_cost(predict.memory_gib, predict.vcpu, cold_s) - PRICE_REQUEST
+    lines.append(
+        f"  a cold start adds ~{cold_s:.1f} s at {predict.cpu} vCPU:"
+        f" {per_million(cold)} per million cold starts"
+    )
+    original = [call_cost(ORIGINAL["memory_gib"], ORIGINAL["cpu"], s) for s in ORIGINAL["seconds"]]
+    lines += [
+        "",
+        f"  original single function (1 GiB / {ORIGINAL['cpu']} vCPU, 1.6–3 s a call, 1 call):"
+        f" {per_million(original[0])} – {per_million(original[1])} per million",
+        f"  ratio: {original[0] / total:.0f}x – {original[1] / total:.0f}x cheaper in compute",
+        "",
+        "  around the functions (same for any design that stores results):",
+    ]
+    around = {
+        "Firestore 3 writes (received, features_ready, done)": 3 * PRICE_FIRESTORE_WRITE,
+        "Firestore ~4 reads (idempotency checks, 2 polls)": 4 * PRICE_FIRESTORE_READ,
+        "Cloud Storage 1 PUT + 1 GET": PRICE_STORAGE_CLASS_A + PRICE_STORAGE_CLASS_B,
+        "Pub/Sub ~12 KB published + delivered (features ~10 KB)": 24e3 / 2**40 * PRICE_PUBSUB_TIB,
+    }
+    for item, cost in around.items():
+        lines.append(f"    {item}: {per_million(cost)}")
+    lines.append(f"    total around: {per_million(sum(around.values()))} per million")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report())

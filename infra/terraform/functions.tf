@@ -1,0 +1,130 @@
+# The four functions. Each deploys its functions/<name>.py as main.py plus shared/ and
+# requirements.txt (built by `make package` into dist/functions/<name>.zip). The archive
+# name in the source bucket carries its sha256: an unchanged archive is not redeployed.
+locals {
+  dist_dir  = "${path.module}/../../dist/functions"
+  model_uri = "gs://${google_storage_bucket.models.name}/${var.model_name}/${var.model_version}"
+
+  # Every environment variable is a field of shared/config.py's Settings (tests/infra
+  # checks the names). Emulator variables are never set here.
+  common_env = {
+    GOOGLE_CLOUD_PROJECT = var.project_id
+    LOG_LEVEL            = var.log_level
+  }
+
+  functions = {
+    preprocess = {
+      sizing  = var.preprocess
+      ingress = "ALLOW_INTERNAL_ONLY"
+      # Eventarc: every finalized object in the uploads bucket.
+      storage_trigger = {
+        event_type = "google.cloud.storage.object.v1.finalized"
+        bucket     = google_storage_bucket.uploads.name
+      }
+      env = {
+        UPLOAD_BUCKET             = google_storage_bucket.uploads.name
+        FEATURES_TOPIC            = google_pubsub_topic.features.name
+        UPLOADS_DEAD_LETTER_TOPIC = google_pubsub_topic.dead_letter["uploads"].name
+        MODEL_URI                 = local.model_uri # the model's feature spec decides the features
+        MAX_DELIVERY_ATTEMPTS     = tostring(var.max_delivery_attempts)
+        MAX_UPLOAD_BYTES          = tostring(var.max_upload_bytes)
+        MAX_DURATION_S            = tostring(var.max_duration_s)
+      }
+    }
+    predict = {
+      sizing          = var.predict
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      storage_trigger = null # pushed by the predict-audio-features subscription (pubsub.tf)
+      env = {
+        MODEL_URI                  = local.model_uri
+        RESULTS_TOPIC              = google_pubsub_topic.results.name
+        FEATURES_DEAD_LETTER_TOPIC = google_pubsub_topic.dead_letter["features"].name
+        MAX_DELIVERY_ATTEMPTS      = tostring(var.max_delivery_attempts)
+      }
+    }
+    results_api = {
+      sizing          = var.results_api
+      ingress         = "ALLOW_ALL" # public: browsers call it (public invoke in iam.tf)
+      storage_trigger = null
+      env = {
+        UPLOAD_BUCKET           = google_storage_bucket.uploads.name
+        CORS_ALLOWED_ORIGINS    = join(",", var.web_origins)
+        SIGNED_URL_EXPIRY_S     = tostring(var.signed_url_expiry_s)
+        SIGNING_SERVICE_ACCOUNT = google_service_account.uploader.email
+        MAX_UPLOAD_BYTES        = tostring(var.max_upload_bytes)
+      }
+    }
+    dead_letter = {
+      sizing          = var.dead_letter
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      storage_trigger = null # pushed by the dead-letter-* subscriptions (pubsub.tf)
+      env = {
+        UPLOAD_BUCKET         = google_storage_bucket.uploads.name
+        MAX_DELIVERY_ATTEMPTS = tostring(var.max_delivery_attempts)
+      }
+    }
+  }
+}
+
+resource "google_storage_bucket_object" "source" {
+  for_each = local.functions
+  name     = "${each.key}-${filesha256("${local.dist_dir}/${each.key}.zip")}.zip"
+  bucket   = google_storage_bucket.function_source.name
+  source   = "${local.dist_dir}/${each.key}.zip"
+}
+
+resource "google_cloudfunctions2_function" "function" {
+  #checkov:skip=CKV_GCP_124:results_api is the public HTTP API browsers call, so it needs ALLOW_ALL; the other three are ALLOW_INTERNAL_ONLY (asserted by tests/infra).
+  for_each = local.functions
+  # Cloud Run service names take no underscores: results_api deploys as results-api.
+  name        = replace(each.key, "_", "-")
+  location    = var.region
+  description = "CoughCloud ${each.key} (functions/${each.key}.py)"
+
+  build_config {
+    runtime         = "python311"
+    entry_point     = each.key
+    service_account = google_service_account.build.id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.function_source.name
+        object = google_storage_bucket_object.source[each.key].name
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = each.value.sizing.memory
+    available_cpu                    = each.value.sizing.cpu
+    timeout_seconds                  = each.value.sizing.timeout_s
+    max_instance_request_concurrency = each.value.sizing.concurrency
+    min_instance_count               = each.value.sizing.min_instances
+    max_instance_count               = each.value.sizing.max_instances
+    ingress_settings                 = each.value.ingress
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.function[each.key].email
+    environment_variables            = merge(local.common_env, each.value.env)
+  }
+
+  dynamic "event_trigger" {
+    for_each = each.value.storage_trigger == null ? [] : [each.value.storage_trigger]
+    content {
+      trigger_region        = var.region
+      event_type            = event_trigger.value.event_type
+      retry_policy          = "RETRY_POLICY_RETRY"
+      service_account_email = google_service_account.events.email
+      event_filters {
+        attribute = "bucket"
+        value     = event_trigger.value.bucket
+      }
+    }
+  }
+
+  depends_on = [
+    google_project_service.apis,
+    google_project_iam_member.storage_agent_publishes,
+    google_project_iam_member.events_receive,
+    google_project_iam_member.build,
+    google_storage_bucket_iam_member.build_reads_source,
+  ]
+}

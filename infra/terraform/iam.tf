@@ -1,0 +1,185 @@
+# Least privilege: one service account per function, granted only the buckets, topics
+# and Firestore access its code uses, on the resource itself wherever IAM allows it.
+# No function account can write to the uploads bucket (see storage.tf): the only
+# identity that can is `uploader`, which has no key; results_api signs upload URLs *as*
+# it through IAM signBlob, so a signed PUT is valid while results_api's own identity
+# still cannot create an object.
+
+resource "google_service_account" "function" {
+  for_each     = local.functions
+  account_id   = "cc-${replace(each.key, "_", "-")}"
+  display_name = "CoughCloud ${each.key} function"
+}
+
+resource "google_service_account" "uploader" {
+  account_id   = "cc-uploader"
+  display_name = "CoughCloud upload URL signer (no keys; results_api signs as it)"
+}
+
+# Identity of the Eventarc trigger and of the push subscriptions' OIDC tokens.
+resource "google_service_account" "events" {
+  account_id   = "cc-events"
+  display_name = "CoughCloud event delivery (Eventarc, Pub/Sub push)"
+}
+
+resource "google_service_account" "build" {
+  account_id   = "cc-build"
+  display_name = "CoughCloud function builds (Cloud Build)"
+}
+
+locals {
+  storage_agent = "serviceAccount:${data.google_storage_project_service_account.gcs.email_address}"
+  pubsub_agent  = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  fn            = { for k, sa in google_service_account.function : k => "serviceAccount:${sa.email}" }
+}
+
+data "google_storage_project_service_account" "gcs" {}
+
+# --- Storage ----------------------------------------------------------------------------
+
+resource "google_storage_bucket_iam_member" "preprocess_reads_uploads" {
+  bucket = google_storage_bucket.uploads.name
+  role   = "roles/storage.objectViewer"
+  member = local.fn["preprocess"]
+}
+
+# preprocess reads the model's metadata too: its feature spec decides the features.
+resource "google_storage_bucket_iam_member" "reads_models" {
+  for_each = toset(["preprocess", "predict"])
+  bucket   = google_storage_bucket.models.name
+  role     = "roles/storage.objectViewer"
+  member   = local.fn[each.value]
+}
+
+# A signed PUT needs create, and delete to replace an object of the same name (a
+# re-upload is a new generation by design). Nothing else: no read, no list.
+resource "google_project_iam_custom_role" "uploader" {
+  role_id     = "coughcloudUploader"
+  title       = "CoughCloud uploader"
+  description = "Create (and replace) upload objects; granted on the uploads bucket only."
+  permissions = ["storage.objects.create", "storage.objects.delete"]
+}
+
+resource "google_storage_bucket_iam_member" "uploader_writes_uploads" {
+  bucket = google_storage_bucket.uploads.name
+  role   = google_project_iam_custom_role.uploader.id
+  member = "serviceAccount:${google_service_account.uploader.email}"
+}
+
+resource "google_service_account_iam_member" "results_api_signs_as_uploader" {
+  service_account_id = google_service_account.uploader.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.fn["results_api"]
+}
+
+# --- Pub/Sub ----------------------------------------------------------------------------
+
+resource "google_pubsub_topic_iam_member" "preprocess_publishes_features" {
+  topic  = google_pubsub_topic.features.name
+  role   = "roles/pubsub.publisher"
+  member = local.fn["preprocess"]
+}
+
+resource "google_pubsub_topic_iam_member" "preprocess_dead_letters_uploads" {
+  topic  = google_pubsub_topic.dead_letter["uploads"].name
+  role   = "roles/pubsub.publisher"
+  member = local.fn["preprocess"]
+}
+
+resource "google_pubsub_topic_iam_member" "predict_publishes_results" {
+  topic  = google_pubsub_topic.results.name
+  role   = "roles/pubsub.publisher"
+  member = local.fn["predict"]
+}
+
+# predict dead-letters a message itself when the push carries a delivery count past the
+# budget; the subscription's dead_letter_policy (pubsub.tf) covers it when it does not.
+resource "google_pubsub_topic_iam_member" "predict_dead_letters_features" {
+  topic  = google_pubsub_topic.dead_letter["features"].name
+  role   = "roles/pubsub.publisher"
+  member = local.fn["predict"]
+}
+
+# Pub/Sub itself moves predict's undeliverable messages: it must read the source
+# subscription and publish to the dead-letter topic.
+resource "google_pubsub_topic_iam_member" "pubsub_agent_dead_letters_features" {
+  topic  = google_pubsub_topic.dead_letter["features"].name
+  role   = "roles/pubsub.publisher"
+  member = local.pubsub_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "pubsub_agent_forwards_predict" {
+  subscription = google_pubsub_subscription.push["predict-audio-features"].name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_agent
+}
+
+# Eventarc's Storage triggers publish through a Pub/Sub topic Eventarc creates, so the
+# Storage service agent needs the publisher role on the project (no narrower grant works).
+resource "google_project_iam_member" "storage_agent_publishes" {
+  project = var.project_id
+  role    = "roles/pubsub.publisher"
+  member  = local.storage_agent
+}
+
+# --- Firestore (IAM for Firestore is per project; the functions use one database) ------
+
+resource "google_project_iam_member" "firestore_writers" {
+  for_each = toset(["preprocess", "predict", "dead_letter"])
+  project  = var.project_id
+  role     = "roles/datastore.user"
+  member   = local.fn[each.value]
+}
+
+resource "google_project_iam_member" "results_api_reads_firestore" {
+  project = var.project_id
+  role    = "roles/datastore.viewer"
+  member  = local.fn["results_api"]
+}
+
+# --- Event delivery ---------------------------------------------------------------------
+
+resource "google_project_iam_member" "events_receive" {
+  project = var.project_id
+  role    = "roles/eventarc.eventReceiver"
+  member  = "serviceAccount:${google_service_account.events.email}"
+}
+
+# Pub/Sub mints the OIDC tokens of push requests (and of Eventarc's own push) as `events`.
+resource "google_service_account_iam_member" "pubsub_agent_mints_event_tokens" {
+  service_account_id = google_service_account.events.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_agent
+}
+
+resource "google_cloud_run_v2_service_iam_member" "events_invoke" {
+  for_each = toset(["preprocess", "predict", "dead_letter"])
+  name     = google_cloudfunctions2_function.function[each.value].service_config[0].service
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.events.email}"
+}
+
+# results_api is the public HTTP API: anyone may invoke it; it only reads results by
+# name and signs size- and type-bound upload URLs.
+resource "google_cloud_run_v2_service_iam_member" "results_api_public" {
+  name     = google_cloudfunctions2_function.function["results_api"].service_config[0].service
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+# --- Builds -----------------------------------------------------------------------------
+
+resource "google_project_iam_member" "build" {
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
+  project  = var.project_id
+  role     = each.value
+  member   = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_storage_bucket_iam_member" "build_reads_source" {
+  bucket = google_storage_bucket.function_source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.build.email}"
+}

@@ -1,0 +1,37 @@
+output "results_api_url" {
+  description = "Base URL of the HTTP API (GET /results?name=, POST /uploads, /healthz, /openapi.json)."
+  value       = google_cloudfunctions2_function.function["results_api"].url
+}
+
+output "upload_bucket" {
+  description = "Bucket browsers upload into (through signed URLs from POST /uploads)."
+  value       = google_storage_bucket.uploads.name
+}
+
+output "model_bucket" {
+  description = "Bucket holding model folders `<name>/<version>/`."
+  value       = google_storage_bucket.models.name
+}
+
+output "model_uri" {
+  description = "MODEL_URI predict serves."
+  value       = local.model_uri
+}
+
+output "features_topic" {
+  value = google_pubsub_topic.features.name
+}
+
+output "results_topic" {
+  description = "Subscribe here to receive every result as it is written."
+  value       = google_pubsub_topic.results.name
+}
+
+output "dead_letter_subscriptions" {
+  description = "Pull these to inspect events that were given up on."
+  value       = [for s in google_pubsub_subscription.dead_letter_inspect : s.name]
+}
+
+output "signing_service_account" {
+  value = google_service_account.uploader.email
+}

@@ -1,0 +1,70 @@
+# Three buckets, one job each. No function ever writes into the uploads bucket: a
+# finalize event there triggers preprocess, so an output written back would trigger it
+# again (a trigger loop). Results go to Firestore and Pub/Sub; only browsers, through
+# signed URLs minted for the uploader service account, create objects here.
+
+# Versioning is off: an upload is a transient input, deleted after
+# var.upload_retention_days, and a re-upload of the same name is a new generation that
+# replaces the old result by design. Keeping noncurrent copies would only keep people's
+# recordings longer than promised.
+resource "google_storage_bucket" "uploads" {
+  #checkov:skip=CKV_GCP_78:Versioning deliberately off: uploads are transient inputs deleted after N days; noncurrent copies would outlive the retention promise (see comment above).
+  #checkov:skip=CKV_GCP_62:Access logs would hold every uploader's object names; Cloud Audit Logs (Data Access) can be enabled per project instead.
+  name                        = "${var.project_id}-uploads"
+  location                    = var.region
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  cors {
+    origin          = var.web_origins
+    method          = ["PUT"]
+    response_header = ["Content-Type", "x-goog-content-length-range"]
+    max_age_seconds = 3600
+  }
+
+  lifecycle_rule {
+    condition {
+      age = var.upload_retention_days
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# Model artifacts, `<name>/<version>/`. Versioned: an overwritten or deleted version can
+# be restored, and rolling back is pointing MODEL_URI at a folder that is still there.
+resource "google_storage_bucket" "models" {
+  #checkov:skip=CKV_GCP_62:Read-only at run time by one service account; Cloud Audit Logs cover access.
+  name                        = "${var.project_id}-models"
+  location                    = var.region
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# Function source archives from `make package`. Object names carry the archive's sha256,
+# so an object never changes once written and versioning adds nothing.
+resource "google_storage_bucket" "function_source" {
+  #checkov:skip=CKV_GCP_78:Objects are content-addressed (sha256 in the name) and never overwritten.
+  #checkov:skip=CKV_GCP_62:Written only by Terraform, read only by Cloud Build; Cloud Audit Logs cover access.
+  name                        = "${var.project_id}-function-source"
+  location                    = var.region
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true
+
+  depends_on = [google_project_service.apis]
+}

@@ -1,0 +1,200 @@
+"""Reading infra/terraform offline: the HCL (parsed with checkov's hcl2) and the code it deploys.
+
+`terraform validate` needs the google provider, which cannot be downloaded here, so the
+tests check what they can by reading both sides: the Terraform and functions/ + shared/.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+from shared.config import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+TF_DIR = REPO / "infra" / "terraform"
+FUNCTIONS_DIR = REPO / "functions"
+SHARED_DIR = REPO / "shared"
+
+SETTINGS_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
+_REF = re.compile(r"^\$\{([a-z0-9_]+)\.([a-z0-9_]+)(?:\[\"([a-z0-9_-]+)\"\])?\.([a-z0-9_]+)\}$")
+
+
+def unwrap(value: Any) -> Any:
+    """hcl2 wraps every attribute value in a one-element list; take it out."""
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    return value
+
+
+@functools.cache
+def _parsed() -> dict[str, list[Any]]:
+    merged: dict[str, list[Any]] = {}
+    for path in sorted(TF_DIR.glob("*.tf")):
+        with path.open() as handle:
+            for key, blocks in hcl2.load(handle).items():
+                merged.setdefault(key, []).extend(blocks)
+    return merged
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    """Every `resource "<kind>" "<name>"` block, by name."""
+    found: dict[str, dict[str, Any]] = {}
+    for block in _parsed().get("resource", []):
+        found.update(block.get(kind, {}))
+    return found
+
+
+def locals_() -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in _parsed().get("locals", []):
+        merged.update({k: unwrap(v) for k, v in block.items() if not k.startswith("__")})
+    return merged
+
+
+def variable_default(name: str) -> Any:
+    for block in _parsed().get("variable", []):
+        if name in block:
+            return unwrap(block[name]["default"])
+    raise KeyError(f"no variable {name!r} in {TF_DIR}")
+
+
+def reference(expression: str) -> tuple[str, str, str | None, str]:
+    """`${google_pubsub_topic.dead_letter["uploads"].name}` → (type, name, key, attribute)."""
+    match = _REF.match(expression)
+    if not match:
+        raise ValueError(f"not a plain resource reference: {expression!r}")
+    kind, name, key, attribute = match.groups()
+    return kind, name, key, attribute
+
+
+def resource_attribute(expression: str) -> Any:
+    """The literal value a plain reference points at (following a for_each map literal)."""
+    kind, name, key, attribute = reference(expression)
+    body = resources(kind)[name]
+    if key is None:
+        return unwrap(body[attribute])
+    for_each = unwrap(body["for_each"])
+    assert unwrap(body[attribute]) == "${each.value}", f"{kind}.{name}.{attribute} is not each.value"
+    return for_each[key]
+
+
+def deployed_functions() -> dict[str, dict[str, Any]]:
+    """local.functions: entry point → its settings (sizing, ingress, storage_trigger, env)."""
+    return locals_()["functions"]
+
+
+def function_sizing() -> dict[str, Any]:
+    """Each function's sizing defaults, read by infra/cost.py (the cost arithmetic uses them too)."""
+    spec = importlib.util.spec_from_file_location("infra_cost", REPO / "infra" / "cost.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module.function_sizing()
+
+
+def function_env(entry_point: str) -> dict[str, str]:
+    return {**locals_()["common_env"], **deployed_functions()[entry_point]["env"]}
+
+
+# --- the code side ----------------------------------------------------------------------
+
+
+def module_tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), filename=str(path))
+
+
+def decorators_of(path: Path, function_name: str) -> list[str]:
+    """Dotted names of the decorators on `def function_name` in the module at `path`."""
+    for node in module_tree(path).body:
+        if isinstance(node, ast.FunctionDef) and node.name == function_name:
+            return [ast.unparse(d) for d in node.decorator_list]
+    raise AssertionError(f"{path.relative_to(REPO)} defines no function {function_name!r}")
+
+
+def string_constants(path: Path) -> set[str]:
+    return {
+        n.value
+        for n in ast.walk(module_tree(path))
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+
+
+def _shared_imports(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "shared":
+                names.update(alias.name for alias in node.names)
+            elif node.module.startswith("shared."):
+                names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("shared."))
+    return names
+
+
+def code_modules(entry_point: str) -> list[Path]:
+    """functions/<entry_point>.py and every shared/ module it imports, transitively."""
+    start = FUNCTIONS_DIR / f"{entry_point}.py"
+    seen: list[Path] = [start]
+    pending = [start]
+    while pending:
+        for name in sorted(_shared_imports(module_tree(pending.pop()))):
+            path = SHARED_DIR / f"{name}.py"
+            if path.exists() and path not in seen:
+                seen.append(path)
+                pending.append(path)
+    return seen
+
+
+@functools.cache
+def _settings_properties() -> dict[str, set[str]]:
+    """Settings properties (e.g. `cors_origins`) → the fields each one reads."""
+    properties: dict[str, set[str]] = {}
+    for node in ast.walk(module_tree(SHARED_DIR / "config.py")):
+        is_property = isinstance(node, ast.FunctionDef) and "property" in map(ast.unparse, node.decorator_list)
+        if is_property:
+            properties[node.name] = {
+                n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr in SETTINGS_FIELDS
+            }
+    return properties
+
+
+def settings_read_by(entry_point: str) -> set[str]:
+    """Settings fields the function's code reads (`settings().X`, or through a property)."""
+    properties = _settings_properties()
+    read: set[str] = set()
+    for path in code_modules(entry_point):
+        if path.name == "config.py":
+            continue  # defines every field; reading them is its job
+        for node in ast.walk(module_tree(path)):
+            if isinstance(node, ast.Attribute):
+                if node.attr in SETTINGS_FIELDS:
+                    read.add(node.attr)
+                read.update(properties.get(node.attr, ()))
+    return read
+
+
+def topics_published_by(entry_point: str) -> set[str]:
+    """Settings fields naming a topic the code publishes to: `*.publish(settings().X_TOPIC, ...)`."""
+    topics: set[str] = set()
+    for path in code_modules(entry_point):
+        for node in ast.walk(module_tree(path)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "publish"
+                and node.args
+                and isinstance(node.args[0], ast.Attribute)
+                and node.args[0].attr in SETTINGS_FIELDS
+            ):
+                topics.add(node.args[0].attr)
+    return topics

@@ -1,8 +1,9 @@
 """Generate hostile uploads, each with the error code the pipeline must end with.
 
-    python bench/hostile_files.py OUT_DIR      # writes the files and OUT_DIR/manifest.json
+    .venv/bin/python -m bench.hostile_files OUT_DIR      # writes the files and OUT_DIR/manifest.json
 
-Every case is deterministic (fixed seeds, ffmpeg in bit-exact mode). The file on
+The clips are made with the audio fixtures the unit tests use (tests/fixtures/
+audio_files.py: fixed seeds, encoded files cached on disk). The file on
 disk has a safe local name; the object name it is uploaded under (which may itself
 be the hostile part: control characters, `..`, a leading `/`, 600 bytes) is in the
 manifest. Long clips stay small on disk: silence compresses to almost nothing, so
@@ -13,18 +14,27 @@ from __future__ import annotations
 
 import io
 import json
-import struct
-import subprocess
 import sys
-import tempfile
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+
+from tests.fixtures.audio_files import (
+    cough_like,
+    encode,
+    long_silence,
+    pdf_file,
+    png_file,
+    random_bytes,
+    sample_file,
+    silence,
+    text_file,
+    video_without_audio,
+    wav_header,
+)
 
 RATE = 16_000
 MANIFEST = "manifest.json"
@@ -51,318 +61,195 @@ class _Case:
     content_type: str = "application/octet-stream"
 
 
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+def _wav(samples: np.ndarray, rate: int = RATE) -> bytes:
+    return encode(samples, rate, "wav_pcm16")
 
 
-def cough_like(seconds: float = 1.0, rate: int = RATE, seed: int = 1) -> np.ndarray:
-    """A loud, cough-shaped noise burst (valid audio, the base for mutations)."""
-    n = int(seconds * rate)
-    t = np.arange(n) / rate
-    envelope = np.exp(-((t - 0.15) % 0.5) * 12.0)
-    return (0.5 * envelope * _rng(seed).standard_normal(n)).clip(-1, 1).astype(np.float32)
-
-
-def _sf_bytes(samples: np.ndarray, rate: int, fmt: str, subtype: str) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, samples, rate, format=fmt, subtype=subtype)
-    return buf.getvalue()
-
-
-def wav(samples: np.ndarray, rate: int = RATE, subtype: str = "PCM_16") -> bytes:
-    return _sf_bytes(samples, rate, "WAV", subtype)
-
-
-def flac(samples: np.ndarray, rate: int = RATE) -> bytes:
-    return _sf_bytes(samples, rate, "FLAC", "PCM_16")
-
-
-def ffmpeg_encode(lavfi: str, seconds: float, args: list[str], suffix: str) -> bytes:
-    """Encode a lavfi source with ffmpeg, bit-exact so the bytes are reproducible."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"out{suffix}"
-        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", lavfi, "-t", str(seconds)]
-        cmd += ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags", "+bitexact", *args, str(out)]
-        subprocess.run(cmd, check=True)
-        return out.read_bytes()
-
-
-def ffmpeg_audio(samples: np.ndarray, args: list[str], suffix: str, rate: int = RATE) -> bytes:
-    """Encode given samples with ffmpeg (via a temporary wav), bit-exact."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src, out = Path(tmp) / "in.wav", Path(tmp) / f"out{suffix}"
-        src.write_bytes(wav(samples, rate))
-        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(src), "-map_metadata", "-1"]
-        cmd += ["-fflags", "+bitexact", "-flags", "+bitexact", *args, str(out)]
-        subprocess.run(cmd, check=True)
-        return out.read_bytes()
-
-
-def wav_header(
-    *,
-    rate: int,
-    channels: int,
-    bits: int = 16,
-    fmt_tag: int = 1,
-    data_bytes: int,
-    riff_bytes: int | None = None,
-) -> bytes:
-    """A canonical 44-byte RIFF/WAVE header whose fields can lie."""
-    block = channels * bits // 8
-    riff = riff_bytes if riff_bytes is not None else 36 + data_bytes
-    fmt = struct.pack("<HHIIHH", fmt_tag, channels, rate, (rate * block) & 0xFFFFFFFF, block & 0xFFFF, bits)
-    return (
-        b"RIFF"
-        + struct.pack("<I", riff & 0xFFFFFFFF)
-        + b"WAVEfmt "
-        + struct.pack("<I", 16)
-        + fmt
-        + b"data"
-        + struct.pack("<I", data_bytes & 0xFFFFFFFF)
-    )
-
-
-def pcm16(samples: np.ndarray) -> bytes:
+def _pcm16(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
 
-def png_bytes() -> bytes:
-    """A real 8x8 grey PNG, built by hand."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + bytes([128] * 8) for _ in range(8))
-    ihdr = struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-    )
+def _lying_wav(rate: int, channels: int, data_bytes: int, samples: np.ndarray) -> bytes:
+    """A header whose fields claim what they like, followed by the samples actually there."""
+    return wav_header(rate, channels, 16, data_bytes) + _pcm16(samples)
 
 
-def jpeg_bytes() -> bytes:
-    return ffmpeg_encode("color=c=gray:s=16x16", 0.04, ["-frames:v", "1", "-f", "mjpeg"], ".jpg")
-
-
-def pdf_bytes() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    )
-
-
-def zip_bytes() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr(zipfile.ZipInfo("cough.wav", date_time=(2020, 1, 1, 0, 0, 0)), wav(cough_like()))
-    return buf.getvalue()
-
-
-def video_only_mp4() -> bytes:
-    return ffmpeg_encode("testsrc=s=32x32:r=5", 1.0, ["-an", "-c:v", "mpeg4", "-f", "mp4"], ".mp4")
-
-
-def random_bytes(n: int, seed: int) -> bytes:
-    return _rng(seed).integers(0, 256, n, dtype=np.uint8).tobytes()
-
-
-def float_wav_with(values: np.ndarray) -> bytes:
-    """A float32 wav whose samples are written raw (soundfile would refuse NaN on some paths)."""
+def _float_wav(values: np.ndarray) -> bytes:
+    """A float32 wav with these raw samples (NaN and infinity included)."""
     data = values.astype("<f4").tobytes()
-    return wav_header(rate=RATE, channels=1, bits=32, fmt_tag=3, data_bytes=len(data)) + data
-
-
-def _nan_samples() -> np.ndarray:
-    return np.full(RATE, np.nan, dtype=np.float32)
+    return wav_header(RATE, 1, 32, len(data), fmt_code=3) + data
 
 
 def _inf_samples() -> np.ndarray:
-    x = cough_like()
+    x = cough_like(1.0, RATE)
     x[::2] = np.inf
     x[1::2] = -np.inf
     return x
 
 
 def _some_nan_samples() -> np.ndarray:
-    x = cough_like(2.0)
+    x = cough_like(2.0, RATE)
     x[RATE // 2 : RATE // 2 + 50] = np.nan
     return x
 
 
-def _silence(seconds: float, rate: int = RATE) -> np.ndarray:
-    return np.zeros(int(seconds * rate), dtype=np.float32)
-
-
 def _near_silence() -> np.ndarray:
-    return (1e-5 * _rng(7).standard_normal(2 * RATE)).astype(np.float32)  # about -100 dBFS
+    return (1e-5 * np.random.default_rng(7).standard_normal(2 * RATE)).astype(np.float32)  # ~-100 dBFS
 
 
-def _truncated(data: bytes, keep: int) -> bytes:
-    return data[:keep]
+def _head(fmt: str, keep: int) -> Callable[[], bytes]:
+    """The first `keep` bytes of a valid clip: the format is recognisable, the stream is not there."""
+    return lambda: sample_file(fmt, 1.0, RATE)[:keep]
+
+
+def _tone(fmt: str, seconds: float, rate: int) -> Callable[[], bytes]:
+    t = np.arange(int(seconds * rate), dtype=np.float32) / rate
+    return lambda: encode((0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), rate, fmt)
+
+
+def _jpeg() -> bytes:
+    """A real JPEG (FFmpeg opens it as a one-frame video)."""
+    return bytes.fromhex("ffd8ffe000104a46494600010100000100010000") + random_bytes(64, 5) + b"\xff\xd9"
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("cough.wav", date_time=(2020, 1, 1, 0, 0, 0)), _wav(cough_like()))
+    return buf.getvalue()
 
 
 def _too_large() -> bytes:
     """Just over the default 20 MiB limit: a valid wav header followed by noise."""
     body = random_bytes(20 * 1024 * 1024 + 4096, seed=11)
-    return wav_header(rate=48_000, channels=2, data_bytes=len(body)) + body
+    return wav_header(48_000, 2, 16, len(body)) + body
 
 
 def _names_case(file: str, name: str, why: str) -> _Case:
     """A valid clip under an invalid object name: the name check must refuse it."""
-    return _Case(file, "invalid_name", why, lambda: wav(cough_like()), name=name, content_type="audio/wav")
+    return _Case(file, "invalid_name", why, lambda: _wav(cough_like()), name=name, content_type="audio/wav")
 
-
-OPUS = ["-c:a", "libopus", "-b:a", "6k"]
-OGG_VORBIS = ["-c:a", "libvorbis", "-q:a", "0"]
-AAC = ["-c:a", "aac", "-b:a", "32k"]
-MP3 = ["-c:a", "libmp3lame", "-b:a", "8k"]
 
 CASES: list[_Case] = [
     # Nothing, or not audio at all.
     _Case("empty.wav", "empty_audio", "zero bytes", lambda: b"", content_type="audio/wav"),
     _Case("empty.webm", "empty_audio", "zero bytes, webm name", lambda: b"", content_type="audio/webm"),
-    _Case("random-16.wav", "unsupported_format", "16 random bytes", lambda: random_bytes(16, 1)),
-    _Case("random-4k.wav", "unsupported_format", "4 KiB random bytes", lambda: random_bytes(4096, 2)),
-    _Case("random-1m.webm", "unsupported_format", "1 MiB random bytes", lambda: random_bytes(1 << 20, 3)),
-    _Case("text.wav", "unsupported_format", "plain text", lambda: b"this is not a cough\n" * 20),
+    _Case("random-16.wav", "unsupported_format", "16 random bytes", lambda: random_bytes(16, 4)),
+    _Case(
+        "random-sync.mp3",
+        "corrupt_audio",
+        "16 random bytes starting with an MPEG sync word",
+        lambda: random_bytes(16, 1),
+    ),
+    _Case("random-4k.wav", "unsupported_format", "4 KiB of random bytes", lambda: random_bytes(4096, 2)),
+    _Case("random-1m.webm", "unsupported_format", "1 MiB of random bytes", lambda: random_bytes(1 << 20, 3)),
+    _Case("text.wav", "unsupported_format", "plain text", text_file),
     _Case(
         "page.webm", "unsupported_format", "HTML", lambda: b"<!doctype html><html><body>hi</body></html>\n"
     ),
     _Case("data.m4a", "unsupported_format", "JSON", lambda: json.dumps({"cough": True}).encode()),
-    _Case("image.wav", "unsupported_format", "a PNG image", png_bytes),
-    _Case("photo.mp3", "unsupported_format", "a JPEG image (FFmpeg opens it as video)", jpeg_bytes),
-    _Case("doc.ogg", "unsupported_format", "a PDF", pdf_bytes),
-    _Case("archive.flac", "unsupported_format", "a zip holding a wav", zip_bytes),
-    _Case("video.mp4", "unsupported_format", "mp4 with a video stream and no audio", video_only_mp4),
+    _Case("image.wav", "unsupported_format", "a PNG image", png_file),
+    _Case("photo.mp3", "unsupported_format", "a JPEG header", _jpeg),
+    _Case("doc.ogg", "unsupported_format", "a PDF", pdf_file),
+    _Case("archive.flac", "unsupported_format", "a zip holding a wav", _zip),
+    _Case("video.mp4", "unsupported_format", "mp4 with a video track and no audio", video_without_audio),
     # Truncated headers: the format is recognisable, the stream is not there.
-    _Case("trunc.wav", "corrupt_audio", "wav cut inside fmt", lambda: _truncated(wav(cough_like()), 30)),
-    _Case(
-        "trunc.flac",
-        "corrupt_audio",
-        "flac cut inside STREAMINFO",
-        lambda: _truncated(flac(cough_like()), 20),
-    ),
-    _Case(
-        "trunc.ogg",
-        "corrupt_audio",
-        "ogg/vorbis cut in its first page",
-        lambda: _truncated(ffmpeg_audio(cough_like(), OGG_VORBIS, ".ogg"), 40),
-    ),
-    _Case(
-        "trunc.webm",
-        "corrupt_audio",
-        "webm/opus cut inside the EBML header",
-        lambda: _truncated(ffmpeg_audio(cough_like(), OPUS, ".webm"), 40),
-    ),
-    _Case(
-        "trunc.m4a",
-        "corrupt_audio",
-        "m4a cut after ftyp",
-        lambda: _truncated(ffmpeg_audio(cough_like(), AAC, ".m4a"), 40),
-    ),
-    # Headers that lie.
+    _Case("trunc.wav", "corrupt_audio", "wav cut inside its fmt chunk", _head("wav_pcm16", 30)),
+    _Case("trunc.flac", "corrupt_audio", "flac cut inside STREAMINFO", _head("flac", 20)),
+    _Case("trunc.ogg", "corrupt_audio", "ogg/vorbis cut in its first page", _head("ogg_vorbis", 40)),
+    _Case("trunc.webm", "corrupt_audio", "webm/opus cut inside the EBML header", _head("webm_opus", 40)),
+    _Case("trunc.m4a", "corrupt_audio", "m4a cut inside ftyp", _head("m4a_aac", 24)),
+    # Headers that lie (absurd values are refused before any sample is read).
     _Case(
         "claims-4gb.wav",
         "too_short",
-        "RIFF and data sizes claim 4 GiB; 0.1 s is there (must not allocate the claim)",
-        lambda: (
-            wav_header(rate=RATE, channels=1, data_bytes=0xFFFFFFF0, riff_bytes=0xFFFFFFFF)
-            + pcm16(cough_like(0.1))
-        ),
+        "data size claims 4 GiB; 0.1 s is there (must not allocate the claim)",
+        lambda: _lying_wav(RATE, 1, 0xFFFFFFF0, cough_like(0.1, RATE)),
     ),
     _Case(
         "rate-1hz.wav",
-        "unsupported_format",
+        "corrupt_audio",
         "sample rate 1 Hz",
-        lambda: wav_header(rate=1, channels=1, data_bytes=200) + pcm16(cough_like(100 / RATE)),
+        lambda: _lying_wav(1, 1, 200, cough_like(0.00625)),
     ),
     _Case(
         "rate-1mhz.wav",
-        "unsupported_format",
+        "corrupt_audio",
         "sample rate 1 MHz",
-        lambda: wav_header(rate=1_000_000, channels=1, data_bytes=2_000_000) + pcm16(cough_like(62.5)),
+        lambda: _lying_wav(1_000_000, 1, 2_000_000, cough_like(1.0, 1_000_000)),
     ),
     _Case(
         "rate-0.wav",
         "corrupt_audio",
         "sample rate 0",
-        lambda: wav_header(rate=0, channels=1, data_bytes=32000) + pcm16(cough_like()),
+        lambda: _lying_wav(0, 1, 32_000, cough_like(1.0, RATE)),
     ),
     _Case(
         "channels-255.wav",
-        "unsupported_format",
+        "corrupt_audio",
         "255 channels",
-        lambda: (
-            wav_header(rate=RATE, channels=255, data_bytes=255 * 2 * 1600)
-            + pcm16(np.tile(cough_like(0.1), 255))
-        ),
+        lambda: _lying_wav(RATE, 255, 255 * 2 * 1600, np.tile(cough_like(0.1, RATE), 255)),
     ),
     _Case(
         "channels-0.wav",
         "corrupt_audio",
         "0 channels",
-        lambda: wav_header(rate=RATE, channels=0, data_bytes=32000) + pcm16(cough_like()),
+        lambda: _lying_wav(RATE, 0, 32_000, cough_like(1.0, RATE)),
     ),
     # Samples that are not numbers.
-    _Case("nan.wav", "corrupt_audio", "float32 samples, all NaN", lambda: float_wav_with(_nan_samples())),
-    _Case("inf.wav", "corrupt_audio", "float32 samples, +inf/-inf", lambda: float_wav_with(_inf_samples())),
+    _Case("nan.wav", "corrupt_audio", "float32 samples, all NaN", lambda: _float_wav(np.full(RATE, np.nan))),
+    _Case("inf.wav", "corrupt_audio", "float32 samples, +inf and -inf", lambda: _float_wav(_inf_samples())),
     _Case(
         "some-nan.wav",
         "corrupt_audio",
         "a cough with 50 NaN samples",
-        lambda: float_wav_with(_some_nan_samples()),
+        lambda: _float_wav(_some_nan_samples()),
     ),
     # Silence, too short, nothing inside.
-    _Case("silence.wav", "silent_audio", "2 s of digital silence", lambda: wav(_silence(2.0))),
-    _Case("near-silence.wav", "silent_audio", "2 s at about -100 dBFS", lambda: wav(_near_silence())),
+    _Case("silence.wav", "silent_audio", "2 s of digital silence", lambda: _wav(silence(2.0, RATE))),
+    _Case("near-silence.wav", "silent_audio", "2 s at about -100 dBFS", lambda: _wav(_near_silence())),
     _Case(
         "silence.webm",
         "silent_audio",
         "2 s of silence, webm/opus",
-        lambda: ffmpeg_audio(_silence(2.0), OPUS, ".webm"),
+        lambda: encode(silence(2.0), RATE, "webm_opus"),
     ),
-    _Case("silence.flac", "silent_audio", "2 s of silence, flac", lambda: flac(_silence(2.0))),
-    _Case("no-samples.wav", "empty_audio", "a valid wav header and zero samples", lambda: wav(_silence(0.0))),
-    _Case("one-sample.wav", "too_short", "a single sample", lambda: wav(cough_like()[:1])),
-    _Case("short-0.1s.wav", "too_short", "0.1 s of cough", lambda: wav(cough_like(0.1))),
+    _Case("silence.flac", "silent_audio", "2 s of silence, flac", lambda: encode(silence(2.0), RATE, "flac")),
+    _Case("no-samples.wav", "empty_audio", "a valid wav header and zero samples", lambda: _wav(silence(0.0))),
+    _Case("one-sample.wav", "too_short", "a single sample", lambda: _wav(cough_like(1.0, RATE)[:1])),
+    _Case("short-0.1s.wav", "too_short", "0.1 s of cough", lambda: sample_file("wav_pcm16", 0.1, RATE)),
+    _Case("short-0.1s.webm", "too_short", "0.1 s of cough, webm/opus", lambda: sample_file("webm_opus", 0.1)),
     _Case(
-        "short-0.1s.webm",
+        "short-0.1s.m4a",
         "too_short",
-        "0.1 s of cough, webm/opus",
-        lambda: ffmpeg_audio(cough_like(0.1), OPUS, ".webm"),
+        "0.1 s of cough, m4a/aac (decodes as 0.128 s: whole AAC frames)",
+        lambda: sample_file("m4a_aac", 0.1),
     ),
-    _Case(
-        "short-0.2s.m4a",
-        "too_short",
-        "0.2 s of cough, m4a/aac",
-        lambda: ffmpeg_audio(cough_like(0.2), AAC, ".m4a"),
-    ),
-    # Too long, and cheap to store but expensive to expand.
-    _Case("long-40s.wav", "too_long", "40 s at 8 kHz", lambda: wav(cough_like(40.0, rate=8000), rate=8000)),
+    # Too long: cheap to store, expensive to expand.
+    _Case("long-40s.wav", "too_long", "40 s at 8 kHz", lambda: sample_file("wav_pcm16", 40.0, 8000)),
     _Case(
         "long-1h-silence.flac",
         "too_long",
-        "1 h of silence at 8 kHz in flac (~100 KB on disk)",
-        lambda: flac(_silence(3600.0, 8000), rate=8000),
+        "1 h of silence at 8 kHz in flac (~90 KB: a decompression bomb)",
+        lambda: long_silence("flac", 3600),
     ),
     _Case(
         "long-20min-silence.ogg",
         "too_long",
-        "20 min of silence in ogg/vorbis at 8 kHz (~110 KB, decompression-heavy)",
-        lambda: ffmpeg_encode("anullsrc=r=8000:cl=mono", 1200, ["-c:a", "libvorbis", "-q:a", "-1"], ".ogg"),
+        "20 min of silence in ogg/vorbis at 8 kHz (decompression-heavy)",
+        lambda: long_silence("ogg_vorbis", 1200),
     ),
     _Case(
         "long-10min.mp3",
         "too_long",
-        "10 min of a tone in mp3 at 8 kb/s (no length in the header)",
-        lambda: ffmpeg_encode("sine=f=300:r=8000", 600, MP3, ".mp3"),
+        "10 min of a tone in mp3 (no length in the header)",
+        _tone("mp3", 600, 8000),
     ),
     _Case(
         "long-3min.webm",
         "too_long",
-        "3 min of a tone in webm/opus (no length in the header)",
-        lambda: ffmpeg_encode(
-            "sine=f=300:r=16000", 180, [*OPUS, "-compression_level", "0", "-f", "webm"], ".webm"
-        ),
+        "3 min of a tone in streamed webm/opus (no length in the header)",
+        _tone("webm_opus", 180, RATE),
     ),
     _Case("too-large.wav", "too_large", "just over 20 MiB", _too_large, content_type="audio/wav"),
     # Names: a valid clip uploaded under a name the contract refuses.
@@ -379,7 +266,7 @@ CASES: list[_Case] = [
         "name-unicode.wav",
         "silent_audio",
         "a unicode name with a folder, emoji and an RTL mark (valid)",
-        lambda: wav(_silence(1.0)),
+        lambda: _wav(silence(1.0)),
         name="咳嗽/тест 🎤\u202e.wav",
         content_type="audio/wav",
     ),
@@ -387,7 +274,7 @@ CASES: list[_Case] = [
         "name-512.wav",
         "silent_audio",
         "exactly 512 bytes (valid)",
-        lambda: wav(_silence(1.0)),
+        lambda: _wav(silence(1.0)),
         name="é" * 254 + ".wav",
         content_type="audio/wav",
     ),

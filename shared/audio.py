@@ -253,8 +253,9 @@ def _decode_sndfile(data: bytes, kind: str, budget: _Budget) -> _Raw:
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
             _check_stream(f.samplerate, f.channels)
+            dtype = "int16" if f.subtype == "PCM_16" else "float32"  # 16-bit read as is: 2x faster
             while True:
-                block = f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
+                block = f.read(BLOCK_FRAMES, dtype=dtype, always_2d=True)
                 if not len(block):
                     break
                 blocks.append(_mix_to_mono(block.T))
@@ -317,28 +318,35 @@ def _decode_stream(frames: Iterator[Any], budget: _Budget) -> tuple[int, int, np
 
 
 def _frame_channels(frame: Any) -> np.ndarray:
-    """A PyAV audio frame as float32 (channels, samples), whatever its sample format."""
+    """A PyAV audio frame as (channels, samples) in its own sample type."""
     array = frame.to_ndarray()
     if not frame.format.is_planar:
         array = array.reshape(-1, frame.layout.nb_channels).T
-    if array.dtype.kind == "f":
-        return array.astype(np.float32, copy=False)
-    info = np.iinfo(array.dtype)
-    scale = float(info.max) + 1.0
-    if array.dtype.kind == "u":
-        return (array.astype(np.float32) - scale / 2) / (scale / 2)
-    return array.astype(np.float32) / scale
+    return array
 
 
 def _mix_to_mono(channels: np.ndarray) -> np.ndarray:
-    """(channels, samples) -> (samples,), the mean of the channels."""
-    if channels.shape[0] == 1:
-        return channels[0]
+    """(channels, samples) of any sample type -> float32 (samples,) in full scale: the channels' mean.
+
+    Integer samples are mixed first and scaled once, which is cheaper than converting each channel.
+    """
+    count = channels.shape[0]
+    if count == 1 and channels.dtype.kind == "f":
+        return channels[0].astype(np.float32, copy=False)
+    offset, scale = 0.0, 1.0 / count
+    if channels.dtype.kind in "iu":
+        full = float(np.iinfo(channels.dtype).max) + 1.0
+        if channels.dtype.kind == "u":  # unsigned PCM is centred on half the range
+            full /= 2
+            offset = full * count
+        scale /= full
     mono = channels[0].astype(np.float32, copy=True)
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is caught later as non-finite
         for channel in channels[1:]:  # a loop is ~30x faster than mean(axis=0) on strided data
             mono += channel
-        mono *= np.float32(1.0 / channels.shape[0])
+        if offset:
+            mono -= np.float32(offset)
+        mono *= np.float32(scale)
     return mono
 
 

@@ -11,7 +11,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from shared.audio import BLOCK_FRAMES, MAX_CHANNELS, MAX_SOURCE_RATE, decode_audio, sniff_container
+from shared.audio import (
+    BLOCK_FRAMES,
+    MAX_CHANNELS,
+    MAX_SOURCE_RATE,
+    _mix_to_mono,
+    decode_audio,
+    sniff_container,
+)
 from shared.config import settings
 from shared.errors import InputError
 from tests.fixtures import audio_files as af
@@ -99,6 +106,26 @@ def test_long_input_is_read_in_blocks() -> None:
     seconds = 3 * BLOCK_FRAMES / 8_000 + 0.1  # several libsndfile blocks
     audio = decode_audio(af.sample_file("wav_pcm16", seconds, 8_000, 2), TARGET)
     assert audio.duration_s == pytest.approx(seconds, abs=1e-3)
+
+
+def test_a_wav_codec_libsndfile_lacks_is_decoded_by_ffmpeg() -> None:
+    audio = decode_audio(af.wav_g726(1.0), TARGET)
+    assert (audio.format, audio.source_rate, audio.channels) == ("wav", 8_000, 1)
+    assert audio.duration_s == pytest.approx(1.0, abs=0.05)
+    assert np.abs(audio.samples).max() > 0.05
+
+
+@pytest.mark.parametrize(
+    ("dtype", "silence", "full_scale"),
+    [("uint8", 128, 255), ("int16", 0, 32767), ("int32", 0, 2**31 - 1), ("float32", 0.0, 1.0)],
+)
+def test_every_sample_type_mixes_to_the_same_full_scale(
+    dtype: str, silence: float, full_scale: float
+) -> None:
+    channels = np.array([[silence, full_scale, silence], [silence, full_scale, full_scale]], dtype=dtype)
+    mono = _mix_to_mono(channels)
+    assert mono.dtype == np.float32
+    np.testing.assert_allclose(mono, [0.0, 1.0, 0.5], atol=1e-2)
 
 
 @pytest.mark.parametrize(("content", "named"), [("webm_opus", "cough.wav"), ("wav_pcm16", "cough.webm")])

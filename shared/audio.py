@@ -87,6 +87,19 @@ class _Raw:
     format: str
 
 
+class _SeekSafeBytes(io.BytesIO):
+    """The upload for libsndfile's virtual I/O, where an exception would only print a traceback.
+
+    A damaged header can ask to seek before the start; the position then stays put (a failed seek).
+    """
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return super().seek(offset, whence)
+        except ValueError:
+            return self.tell()
+
+
 class _Undecodable(Exception):
     """A decoder failed on the content; becomes `corrupt_audio` (or tries the next decoder)."""
 
@@ -251,7 +264,7 @@ def _decode_sndfile(data: bytes, kind: str, budget: _Budget) -> _Raw:
     blocks: list[np.ndarray] = []
     frames = 0
     try:
-        with sf.SoundFile(io.BytesIO(data)) as f:
+        with sf.SoundFile(_SeekSafeBytes(data)) as f:
             _check_stream(f.samplerate, f.channels)
             dtype = "int16" if f.subtype == "PCM_16" else "float32"  # 16-bit read as is: 2x faster
             while True:

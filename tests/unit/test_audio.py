@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -201,6 +202,18 @@ def test_damaged_audio_is_corrupt(data: bytes) -> None:
     error = _refusal(data)
     assert error.code == "corrupt_audio"
     assert "Errno" not in error.message and "BytesIO" not in error.message
+
+
+def test_a_damaged_header_raises_nothing_inside_libsndfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """libsndfile seeks before the start of this AIFF; an exception in its C callback would be
+    swallowed and printed as a traceback ("Exception ignored from cffi callback")."""
+    swallowed: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", swallowed.append)
+    data = bytearray(af.sample_file("aiff", 0.5))
+    at = data.index(b"SSND")
+    data[at : at + 4] = b"SSNX"  # rename the sound-data chunk
+    assert _refusal(bytes(data)).code in {"empty_audio", "corrupt_audio"}
+    assert swallowed == []
 
 
 def test_a_header_claiming_gigabytes_allocates_only_what_is_there() -> None:

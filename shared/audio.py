@@ -302,31 +302,37 @@ def _decode_av(data: bytes, kind: str, budget: _Budget) -> _Raw:
             if stream.codec_context is None:
                 raise InputError("unsupported_format", f"The {kind} file's audio uses an unknown codec.")
             codec = stream.codec_context.codec.canonical_name
-            rate, channels, samples = _decode_stream(container.decode(stream), budget)
+            rate, channels, samples = _decode_stream(container.demux(stream), budget)
     except (av.error.FFmpegError, RuntimeError, ValueError, TypeError, OSError, EOFError, MemoryError) as exc:
         raise _Undecodable(_short(exc)) from None
     name = f"{kind}/{codec}" if kind in _MULTI_CODEC_KINDS else kind
     return _Raw(samples, rate, channels, name)
 
 
-def _decode_stream(frames: Iterator[Any], budget: _Budget) -> tuple[int, int, np.ndarray]:
-    """Mix each decoded PyAV frame to mono as it comes; return (rate, channels, samples)."""
+def _decode_stream(packets: Iterator[Any], budget: _Budget) -> tuple[int, int, np.ndarray]:
+    """Decode PyAV packets, mixing each frame to mono as it comes; return (rate, channels, samples).
+
+    The deadline is checked per packet, so a file of countless empty packets cannot stall the loop.
+    """
     blocks: list[np.ndarray] = []
     total = 0
     rate = channels = 0
-    for frame in frames:
-        if not rate:
-            rate, channels = frame.sample_rate, frame.layout.nb_channels
-            _check_stream(rate, channels)
-        elif frame.sample_rate != rate:
-            raise InputError(
-                "corrupt_audio",
-                f"The sample rate changes mid-stream ({rate} Hz, then {frame.sample_rate} Hz).",
-            )
-        _check_stream(rate, frame.layout.nb_channels)
-        blocks.append(_mix_to_mono(_frame_channels(frame)))
-        total += frame.samples
-        budget.check(total, rate)
+    for packet in packets:
+        if budget.expired():
+            raise budget.timeout_error()
+        for frame in packet.decode():
+            if not rate:
+                rate, channels = frame.sample_rate, frame.layout.nb_channels
+                _check_stream(rate, channels)
+            elif frame.sample_rate != rate:
+                raise InputError(
+                    "corrupt_audio",
+                    f"The sample rate changes mid-stream ({rate} Hz, then {frame.sample_rate} Hz).",
+                )
+            _check_stream(rate, frame.layout.nb_channels)
+            blocks.append(_mix_to_mono(_frame_channels(frame)))
+            total += frame.samples
+            budget.check(total, rate)
     return rate, channels, _concat(blocks)
 
 

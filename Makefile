@@ -22,6 +22,9 @@ test: setup lint
 unit: setup
 	$(PY) -m pytest -q tests/unit
 
+package: setup
+	bash scripts/package.sh
+
 bench: setup
 	$(PY) bench/run_all.py
 

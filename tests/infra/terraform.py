@@ -160,8 +160,7 @@ def _settings_properties() -> dict[str, set[str]]:
     """Settings properties (e.g. `cors_origins`) → the fields each one reads."""
     properties: dict[str, set[str]] = {}
     for node in ast.walk(module_tree(SHARED_DIR / "config.py")):
-        is_property = isinstance(node, ast.FunctionDef) and "property" in map(ast.unparse, node.decorator_list)
-        if is_property:
+        if isinstance(node, ast.FunctionDef) and "property" in map(ast.unparse, node.decorator_list):
             properties[node.name] = {
                 n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr in SETTINGS_FIELDS
             }

@@ -34,7 +34,7 @@ MIN_SOURCE_RATE = 1_000
 MAX_SOURCE_RATE = 384_000
 MAX_CHANNELS = 32
 BLOCK_FRAMES = 65_536
-SUPPORTED_FORMATS = "wav, flac, ogg (vorbis, opus), webm (opus), mp4/m4a (aac), mp3"
+SUPPORTED_FORMATS = "wav, aiff, flac, ogg (vorbis, opus), webm (opus), mp4/m4a (aac), mp3"
 
 # Containers libsndfile reads; everything else goes to PyAV.
 _SNDFILE_KINDS = frozenset({"wav", "flac", "aiff"})

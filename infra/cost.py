@@ -36,6 +36,9 @@ COMPUTE_S_AT_1_VCPU = (0.010, 0.030)
 COLD_START_S = 0.3
 # The function this project replaces: Keras + librosa in one HTTP function, 1 GiB
 # (0.583 vCPU, the platform's pairing), 1.6–3 s for the one HTTP call that did everything.
+# The page polls GET /results after 250 ms, then ×1.5 (frontend_stub/src/lib/poll.js):
+# four polls cover the first two seconds.
+POLLS = 4
 ORIGINAL = {"memory_gib": 1.0, "cpu": 0.583, "seconds": (1.6, 3.0)}
 
 
@@ -100,9 +103,9 @@ def report() -> str:
         f" ${PRICE_REQUEST * 1e6:.2f}/million requests,"
         f" billed time rounded up to {BILLING_STEP_S * 1000:.0f} ms",
         "",
-        "  per classification: 1 preprocess + 1 predict + 1 POST /uploads + 2 GET /results (polls)",
+        f"  per classification: 1 preprocess + 1 predict + 1 POST /uploads + {POLLS} GET /results",
     ]
-    calls = {"preprocess": 1, "predict": 1, "results_api": 3}
+    calls = {"preprocess": 1, "predict": 1, "results_api": 1 + POLLS}
     low, high = COMPUTE_S_AT_1_VCPU
     total = 0.0
     for name, count in calls.items():
@@ -135,7 +138,7 @@ def report() -> str:
     ]
     around = {
         "Firestore 3 writes (received, features_ready, done)": 3 * PRICE_FIRESTORE_WRITE,
-        "Firestore ~4 reads (idempotency checks, 2 polls)": 4 * PRICE_FIRESTORE_READ,
+        f"Firestore ~{2 + POLLS} reads (2 checks, {POLLS} polls)": (2 + POLLS) * PRICE_FIRESTORE_READ,
         "Cloud Storage 1 PUT + 1 GET": PRICE_STORAGE_CLASS_A + PRICE_STORAGE_CLASS_B,
         "Pub/Sub ~12 KB published + delivered (features ~10 KB)": 24e3 / 2**40 * PRICE_PUBSUB_TIB,
     }

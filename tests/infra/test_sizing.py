@@ -1,0 +1,50 @@
+"""Sizing defaults obey the platform's rules and the code's limits; the cost script runs on them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from shared.config import Settings
+from tests.infra.terraform import REPO, deployed_functions, function_sizing, resources, unwrap
+
+
+def test_every_function_has_sizing_variables_wired_in():
+    sizing = function_sizing()
+    assert set(sizing) == set(deployed_functions())
+    for name, config in deployed_functions().items():
+        assert config["sizing"] == f"${{var.{name}}}"
+
+
+def test_below_one_vcpu_an_instance_serves_one_request_at_a_time():
+    for name, s in function_sizing().items():
+        if s.vcpu < 1:
+            assert s.concurrency == 1, f"{name}: Cloud Run refuses concurrency > 1 below 1 vCPU"
+
+
+def test_serving_stays_lean_and_scales_to_zero():
+    for name, s in function_sizing().items():
+        assert s.memory_gib <= 0.5, f"{name}: serving needs ~65 MB; more than 512 MiB is waste"
+        assert s.min_instances == 0, name
+
+
+def test_preprocess_outlives_its_decode_budget():
+    assert function_sizing()["preprocess"].timeout_s > Settings.DECODE_TIMEOUT_S * 2
+
+
+def test_function_resource_takes_every_sizing_field():
+    function = resources("google_cloudfunctions2_function")["function"]
+    values = [unwrap(v) for v in unwrap(function["service_config"]).values()]
+    used = {v.removeprefix("${each.value.sizing.").removesuffix("}") for v in values if isinstance(v, str)}
+    assert set(function_sizing()["predict"].__dataclass_fields__) <= used
+
+
+def test_cost_script_prints_every_function_and_the_comparison():
+    output = subprocess.run(
+        [sys.executable, str(REPO / "infra" / "cost.py")], check=True, capture_output=True, text=True
+    ).stdout
+    for name in deployed_functions():
+        if name != "dead_letter":
+            assert name in output
+    assert "functions total: $" in output
+    assert "original single function" in output

@@ -43,7 +43,14 @@ def classify_bytes(data: bytes, model: CoughModel) -> dict[str, Any]:
         features = _timed(timings, "features", lambda: mfcc(audio.samples, spec))
         prediction = _timed(timings, "inference", lambda: model.predict(features, spec))
     except (InputError, ModelError) as error:
-        result.update(status="failed", error=error.to_dict(), timings=timings)
+        result.update(
+            status="failed",
+            label=None,
+            confidence=None,
+            probabilities=None,
+            error=error.to_dict(),
+            timings=timings,
+        )
         return result
     result.update(
         status="done",

@@ -1,0 +1,93 @@
+"""`coughcloud classify FILE...`: classify recordings in-process, offline, with the shipped model.
+
+One JSON object per line per file (or a table with `--format table`). Exit status:
+0 when every file was classified, 1 when any failed, 2 for bad usage (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from shared.classify import classify_bytes
+from shared.config import settings
+from shared.errors import ModelError
+from shared.model import CoughModel, load_model
+
+# The one code that is not in the pipeline's contract: the CLI could not read the file.
+UNREADABLE_FILE = "unreadable_file"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "classify",
+        help="classify recordings offline (dry / wet / not_cough)",
+        description=__doc__.splitlines()[0].split(": ", 1)[1],
+    )
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, webm, m4a, mp3, …)"
+    )
+    parser.add_argument(
+        "--model", help="model folder or gs://bucket/prefix (default: MODEL_URI, the shipped model)"
+    )
+    parser.add_argument(
+        "--format", choices=("json", "table"), default="json", help="output format (default: json)"
+    )
+    parser.set_defaults(func=run)
+
+
+def classify_file(path: str, model: CoughModel | ModelError) -> dict[str, Any]:
+    """The result for one file: a missing file or a model that failed to load is a failed result."""
+    if isinstance(model, ModelError):
+        return {"file": path, "status": "failed", "error": model.to_dict()}
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        message = f"Cannot read {path}: {error.strerror or error}."
+        return {"file": path, "status": "failed", "error": {"code": UNREADABLE_FILE, "message": message}}
+    return {"file": path, **classify_bytes(data, model)}
+
+
+def _table_row(result: dict[str, Any], labels: tuple[str, ...]) -> list[str]:
+    probabilities = result.get("probabilities") or {}
+    confidence = result.get("confidence")
+    error = result.get("error") or {}
+    return [
+        result["file"],
+        result["status"],
+        result.get("label") or "-",
+        "-" if confidence is None else f"{confidence:.3f}",
+        *(f"{probabilities[label]:.3f}" if label in probabilities else "-" for label in labels),
+        f"{error['code']}: {error['message']}" if error else "",
+    ]
+
+
+def _write_table(results: list[dict[str, Any]], labels: tuple[str, ...], out: TextIO) -> None:
+    header = ["FILE", "STATUS", "LABEL", "CONFIDENCE", *(label.upper() for label in labels), "ERROR"]
+    rows = [header, *(_table_row(result, labels) for result in results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)))
+        out.write(f"  {row[-1]}".rstrip() + "\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    uri = args.model or settings().MODEL_URI
+    try:
+        model: CoughModel | ModelError = load_model(uri)
+    except ModelError as error:
+        model = error
+    labels = model.labels if isinstance(model, CoughModel) else ()
+    results = []
+    for path in args.files:
+        result = classify_file(path, model)
+        results.append(result)
+        if args.format == "json":
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+    if args.format == "table":
+        _write_table(results, labels, sys.stdout)
+    return 0 if all(result["status"] == "done" for result in results) else 1

@@ -1,0 +1,89 @@
+"""`coughcloud train`: train the cough model, export it to LiteRT and write its report.
+
+TensorFlow is imported only when the command runs (it takes seconds), never for `--help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from shared.config import REPO_ROOT
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train the model (synthetic data or a COUGHVID-style folder) and export it",
+        description=__doc__.splitlines()[0].split(": ", 1)[1],
+    )
+    parser.add_argument(
+        "--data",
+        default="synthetic",
+        help="'synthetic' (default) or a COUGHVID-style folder (metadata CSV + <uuid>.webm/.ogg/.wav)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="model folder to write (default: .local/models/<name>/<version>)"
+    )
+    parser.add_argument("--name", default="cough-classifier", help="model name (default: cough-classifier)")
+    parser.add_argument("--version", default="dev", help="model version (default: dev)")
+    parser.add_argument("--epochs", type=_positive, default=25, help="training epochs (default: 25)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed for data, split and training")
+    parser.add_argument(
+        "--per-class", type=_positive, default=600, help="synthetic clips per class (default: 600)"
+    )
+    parser.add_argument("--limit", type=_positive, help="use at most this many real clips")
+    parser.add_argument(
+        "--threshold", type=float, default=0.8, help="confidence below which the answer is inconclusive"
+    )
+    parser.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from training.export import ParityError
+    from training.train import TrainConfig
+    from training.train import run as train
+
+    if args.data != "synthetic" and not Path(args.data).is_dir():
+        print(f"coughcloud train: --data {args.data}: not 'synthetic' and not a folder", file=sys.stderr)
+        return 2
+    out = args.out or REPO_ROOT / ".local" / "models" / args.name / args.version
+    config = TrainConfig(
+        out=out,
+        data=args.data,
+        name=args.name,
+        version=args.version,
+        epochs=args.epochs,
+        seed=args.seed,
+        per_class=args.per_class,
+        threshold=args.threshold,
+        limit=args.limit,
+    )
+    try:
+        summary = train(config)
+    except (ParityError, ValueError) as error:
+        print(f"coughcloud train: {error}", file=sys.stderr)
+        return 1
+    metrics = summary["metrics"]
+    print(
+        json.dumps(
+            {
+                "model": summary["out"],
+                "held_out_accuracy": metrics["accuracy"],
+                "inconclusive_rate": metrics["inconclusive_rate"],
+                "litert_keras_max_abs_diff": metrics["litert_keras_max_abs_diff"],
+                "report": summary["report"],
+            },
+            indent=2,
+        )
+    )
+    return 0

@@ -1,0 +1,66 @@
+"""Keras → LiteRT, the parity check between them, and the model folder serving loads."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from shared.model import METADATA_FILE, MODEL_FILE
+
+KERAS_FILE = "model.keras"
+PARITY_TOLERANCE = 1e-4
+
+
+class ParityError(RuntimeError):
+    """The LiteRT model disagrees with the Keras model: the export is not trustworthy."""
+
+
+def to_tflite(model: keras.Model) -> bytes:
+    """The model as a float32 LiteRT flatbuffer (no quantisation: parity within 1e-4)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its SavedModel paths
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
+def litert_outputs(tflite: bytes, x: np.ndarray) -> np.ndarray:
+    """Run the flatbuffer on each row of `x` with the serving runtime (ai-edge-litert)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=tflite, num_threads=1)
+    interpreter.allocate_tensors()
+    source, sink = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    outputs = []
+    for row in x.astype(np.float32):
+        interpreter.set_tensor(source["index"], row[None])
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(sink["index"])[0].copy())
+    return np.stack(outputs)
+
+
+def check_parity(model: keras.Model, tflite: bytes, x: np.ndarray) -> float:
+    """Max |LiteRT − Keras| over `x`; raises ParityError above PARITY_TOLERANCE."""
+    expected = np.asarray(model(x.astype(np.float32), training=False))
+    difference = float(np.max(np.abs(litert_outputs(tflite, x) - expected)))
+    if not difference <= PARITY_TOLERANCE:
+        raise ParityError(f"LiteRT and Keras outputs differ by {difference:.3g} (> {PARITY_TOLERANCE:g})")
+    return difference
+
+
+def write_model_folder(out: Path, model: keras.Model, tflite: bytes, metadata: dict[str, Any]) -> Path:
+    """Write model.tflite, model.keras and metadata.json (with the tflite's sha256) into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MODEL_FILE).write_bytes(tflite)
+    # An uncompiled copy: the optimizer's state would triple the file for nothing.
+    bare = keras.models.clone_model(model)
+    bare.set_weights(model.get_weights())
+    bare.save(out / KERAS_FILE)
+    metadata = {**metadata, "sha256": hashlib.sha256(tflite).hexdigest()}
+    (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    return out

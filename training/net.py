@@ -1,0 +1,79 @@
+"""The Keras network and its training loop (with a tqdm progress bar)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from tqdm.auto import tqdm
+
+from shared.features import FeatureSpec
+
+
+def build_model(spec: FeatureSpec, n_labels: int, train_x: np.ndarray) -> keras.Model:
+    """A small 1-D conv net over time on one MFCC window [n_mfcc, window_frames] → softmax.
+
+    The per-coefficient normalisation is learned from the training windows and lives
+    inside the model, so serving feeds raw MFCCs.
+    """
+    inputs = keras.Input((spec.n_mfcc, spec.window_frames), name="mfcc")
+    x = keras.layers.Permute((2, 1))(inputs)  # [frames, n_mfcc]
+    norm = keras.layers.Normalization(axis=-1)
+    norm.adapt(np.transpose(train_x, (0, 2, 1)))
+    x = norm(x)
+    for filters, kernel in ((32, 5), (48, 3), (64, 3)):
+        x = keras.layers.Conv1D(filters, kernel, padding="same", activation="relu")(x)
+        x = keras.layers.MaxPooling1D(2)(x)
+    x = keras.layers.Concatenate()(
+        [keras.layers.GlobalAveragePooling1D()(x), keras.layers.GlobalMaxPooling1D()(x)]
+    )
+    x = keras.layers.Dropout(0.3)(x)
+    outputs = keras.layers.Dense(n_labels, activation="softmax", name="probabilities")(x)
+    model = keras.Model(inputs, outputs, name="cough_classifier")
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    return model
+
+
+class ProgressBar(keras.callbacks.Callback):
+    """One tqdm bar over all epochs' batches, showing the latest loss and accuracy."""
+
+    def __init__(self, epochs: int, steps_per_epoch: int) -> None:
+        super().__init__()
+        self.bar = tqdm(total=epochs * steps_per_epoch, desc="training", unit="batch", leave=True)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.bar.update(1)
+        if logs:
+            self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}", acc=f"{logs.get('accuracy', 0):.3f}")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs and "val_accuracy" in logs:
+            self.bar.set_description(f"training (epoch {epoch + 1}, held-out acc {logs['val_accuracy']:.3f})")
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.bar.close()
+
+
+def fit(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    held_out: tuple[np.ndarray, np.ndarray],
+    epochs: int,
+    seed: int,
+    batch_size: int = 64,
+) -> dict[str, list[float]]:
+    """Train for a fixed number of epochs (no model selection on the held-out set); the history."""
+    steps = int(np.ceil(len(train[0]) / batch_size))
+    keras.utils.set_random_seed(seed)
+    history = model.fit(
+        train[0],
+        train[1],
+        validation_data=held_out,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=[ProgressBar(epochs, steps)],
+    )
+    return {key: [float(v) for v in values] for key, values in history.history.items()}

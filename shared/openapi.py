@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from shared.config import settings
 from shared.errors import ERROR_CODES
 from shared.messages import INCONCLUSIVE, LABELS
 
@@ -22,12 +23,27 @@ def _error_reply(description: str) -> dict[str, Any]:
     }
 
 
+# Upload content types: audio/*, or video/webm and video/mp4 (browsers label recordings so),
+# optionally with parameters; printable ASCII only, as HTTP headers (and V4 signing) need.
+CONTENT_TYPE_PATTERN = r"^ *(audio/[!-:<-~]+|video/(webm|mp4)) *(;[ -~]*)?$"
+
+# DESIGN.md's name rule: 1–512 bytes of UTF-8, no control characters, no `..` segment, no
+# leading `/` (JSON Schema counts characters, so the byte limit is in the description only).
+NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 512,
+    "pattern": r"^(?!/)(?!(.*/)?\.\.(/.*)?$)[^\u0000-\u001f\u007f-\u009f]+$",
+    "description": "The object's name in the uploads bucket: 1–512 bytes of UTF-8, no control "
+    "characters, no `..` segment, no leading `/`.",
+}
+
 _NAME_PARAMETER = {
     "name": "name",
     "in": "query",
     "required": True,
-    "description": "The uploaded object's name, as the client chose it (1–512 bytes of UTF-8).",
-    "schema": {"type": "string"},
+    "description": "The uploaded object's name, as the client chose it.",
+    "schema": NAME_SCHEMA,
     "example": "alice/2026-11-21T10-00-00.webm",
 }
 
@@ -74,15 +90,29 @@ _RESULT = {
     },
 }
 
-_UPLOAD_REQUEST = {
-    "type": "object",
-    "required": ["name", "content_type", "size"],
-    "properties": {
-        "name": {"type": "string", "example": "alice/cough.webm"},
-        "content_type": {"type": "string", "example": "audio/webm"},
-        "size": {"type": "integer", "minimum": 1, "example": 48213},
-    },
-}
+
+def _upload_request() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["name", "content_type", "size"],
+        "properties": {
+            "name": {**NAME_SCHEMA, "example": "alice/cough.webm"},
+            "content_type": {
+                "type": "string",
+                "pattern": CONTENT_TYPE_PATTERN,
+                "description": "audio/*, or video/webm or video/mp4 (how browsers label recordings)",
+                "example": "audio/webm",
+            },
+            "size": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": settings().MAX_UPLOAD_BYTES,
+                "description": "The file's size in bytes; the upload URL accepts exactly this many.",
+                "example": 48213,
+            },
+        },
+    }
+
 
 _SIGNED_UPLOAD = {
     "type": "object",
@@ -166,8 +196,8 @@ def openapi_document() -> dict[str, Any]:
                                 "application/json": {"schema": {"$ref": "#/components/schemas/SignedUpload"}}
                             },
                         },
-                        "400": _error_reply("Malformed request or invalid name"),
-                        "413": _error_reply("The file is larger than the limit"),
+                        "400": _error_reply("Malformed request, invalid name, or a file over the size limit"),
+                        "413": _error_reply("The request body itself is too large"),
                         "415": _error_reply("Not an audio content type"),
                         "503": _error_reply("Signing is unavailable"),
                     },
@@ -208,7 +238,7 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "schemas": {
                 "Result": _RESULT,
-                "UploadRequest": _UPLOAD_REQUEST,
+                "UploadRequest": _upload_request(),
                 "SignedUpload": _SIGNED_UPLOAD,
                 "Error": _ERROR,
             }

@@ -93,6 +93,8 @@ class FeaturesMessage:
     def from_bytes(cls, data: bytes) -> FeaturesMessage:
         try:
             body = json.loads(data)
+            if not isinstance(body, dict):
+                raise MessageError("the message is not a JSON object")
             if body.get("schema") != FEATURES_SCHEMA:
                 raise MessageError(f"unknown schema {body.get('schema')!r}, expected {FEATURES_SCHEMA}")
             upload = Upload(**body["upload"])
@@ -108,7 +110,7 @@ class FeaturesMessage:
             return cls(upload, audio, body["spec"], features, str(body["trace_id"]), str(body["sent_at"]))
         except MessageError:
             raise
-        except (KeyError, TypeError, ValueError, binascii.Error) as error:
+        except (AttributeError, KeyError, TypeError, ValueError, binascii.Error) as error:
             raise MessageError(f"malformed features message: {type(error).__name__}: {error}") from None
 
 

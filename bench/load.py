@@ -1,0 +1,191 @@
+"""Load on the running local stack: a 1000-upload burst, then a steady rate for 60 s.
+
+    .venv/bin/coughcloud up --detach
+    .venv/bin/python -m bench.load [--burst 1000] [--rate 20] [--seconds 60]
+
+Uploads go through the official Storage client (8 threads). Every upload must end
+`done` or `failed` (lost = 0). Latency per stage comes from each result document's
+`timings` (download, decode, features, publish, preprocess, queue, inference, predict,
+pipeline = first delivery to done); end to end is the document's `updated_at` at
+`done` minus the moment the upload call returned. Writes bench/results/load.json and
+bench/results/load_latency.png (histograms). The steady rate defaults to the highest
+rate bench/sustained_rate.py found, when its result file exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+import time
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from bench.stack_io import RESULTS_DIR, Stack, Uploaded, connect
+from tests.fixtures.audio_files import sample_file
+
+THREADS = 8
+STAGES = (
+    "download_ms",
+    "decode_ms",
+    "features_ms",
+    "publish_ms",
+    "preprocess_ms",
+    "queue_ms",
+    "inference_ms",
+    "predict_ms",
+    "pipeline_ms",
+)
+DEFAULT_RATE = 20.0
+
+
+@functools.cache
+def clips() -> list[tuple[str, bytes, str]]:
+    """A few different valid recordings (1–3 s, wav and webm), cycled through the run."""
+    return [
+        ("wav", sample_file("wav_pcm16", 1.0, 16_000, seed=1), "audio/wav"),
+        ("webm", sample_file("webm_opus", 2.0, seed=2), "audio/webm"),
+        ("wav", sample_file("wav_pcm16", 3.0, 44_100, seed=3), "audio/wav"),
+    ]
+
+
+def _submit(pool: ThreadPoolExecutor, stack: Stack, prefix: str, i: int) -> Future[Uploaded]:
+    ext, data, content_type = clips()[i % len(clips())]
+    return pool.submit(stack.upload, f"{prefix}/{i:05d}.{ext}", data, content_type)
+
+
+def burst(stack: Stack, count: int, prefix: str) -> tuple[list[Uploaded], float]:
+    """`count` uploads as fast as THREADS uploaders go; returns them and the upload wall time."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        futures = [_submit(pool, stack, prefix, i) for i in range(count)]
+        uploads = [f.result() for f in futures]
+    return uploads, time.monotonic() - started
+
+
+def steady(stack: Stack, rate: float, seconds: float, prefix: str) -> tuple[list[Uploaded], float]:
+    """Uploads started at `rate` per second for `seconds`; returns them and the achieved rate."""
+    total = int(rate * seconds)
+    futures: list[Future[Uploaded]] = []
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        for i in range(total):
+            delay = t0 + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(_submit(pool, stack, prefix, i))
+        uploads = [f.result() for f in futures]
+    return uploads, total / (time.monotonic() - t0)
+
+
+def percentiles(values: list[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"n": 0, "p50": None, "p95": None, "p99": None, "max": None}
+    a = np.asarray(values)
+    p50, p95, p99 = np.percentile(a, [50, 95, 99])
+    return {
+        "n": len(values),
+        "p50": round(p50, 1),
+        "p95": round(p95, 1),
+        "p99": round(p99, 1),
+        "max": round(a.max(), 1),
+    }
+
+
+def analyse(uploads: list[Uploaded], finals: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[float]]:
+    """Counts, per-stage and end-to-end percentiles (ms); also the end-to-end values for plotting."""
+    done = [finals[u.key] for u in uploads if finals.get(u.key, {}).get("status") == "done"]
+    failed = [finals[u.key] for u in uploads if finals.get(u.key, {}).get("status") == "failed"]
+    e2e = [
+        (finals[u.key]["updated_at"].timestamp() - u.finished) * 1000
+        for u in uploads
+        if finals.get(u.key, {}).get("status") == "done"
+    ]
+    stages = {
+        s: percentiles([d["timings"][s] for d in done if s in (d.get("timings") or {})]) for s in STAGES
+    }
+    report = {
+        "uploads": len(uploads),
+        "done": len(done),
+        "failed": len(failed),
+        "failed_codes": dict(Counter(f["error"]["code"] for f in failed)),
+        "lost": len(uploads) - len(done) - len(failed),
+        "attempts_over_1": sum(1 for d in done + failed if int(d.get("attempts") or 1) > 1),
+        "upload_ms": percentiles([(u.finished - u.started) * 1000 for u in uploads]),
+        "end_to_end_ms": percentiles(e2e),
+        "stages_ms": stages,
+    }
+    return report, e2e
+
+
+def plot(series: dict[str, list[float]], path: Any) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(series), figsize=(6 * len(series), 4), squeeze=False)
+    for ax, (title, values) in zip(axes[0], series.items(), strict=True):
+        if values:
+            ax.hist(values, bins=60, color="#3b6ea5")
+            for q, style in ((50, "-"), (95, "--"), (99, ":")):
+                ax.axvline(np.percentile(values, q), color="k", linestyle=style, label=f"p{q}")
+            ax.legend()
+        ax.set_title(title)
+        ax.set_xlabel("upload returned → done (ms)")
+        ax.set_ylabel("uploads")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def default_rate() -> float:
+    """The highest rate bench/sustained_rate.py held, if it has run; else DEFAULT_RATE."""
+    path = RESULTS_DIR / "sustained_rate.json"
+    if path.exists():
+        rate = json.loads(path.read_text()).get("highest_rate_held")
+        if rate:
+            return float(rate)
+    return DEFAULT_RATE
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--burst", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=None, help="steady uploads per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for results")
+    args = parser.parse_args(argv)
+    stack = connect()
+    run = f"load-{int(time.time())}"
+    report: dict[str, Any] = {}
+    series: dict[str, list[float]] = {}
+
+    uploads, upload_s = burst(stack, args.burst, f"{run}/burst")
+    t = time.monotonic()
+    finals = stack.wait_final(uploads, args.wait)
+    report["burst"], series[f"burst of {args.burst}"] = analyse(uploads, finals)
+    report["burst"]["upload_seconds"] = round(upload_s, 2)
+    report["burst"]["drain_seconds_after_uploads"] = round(time.monotonic() - t, 2)
+    print("burst", json.dumps(report["burst"], indent=1))
+
+    rate = args.rate or default_rate()
+    uploads, achieved = steady(stack, rate, args.seconds, f"{run}/steady")
+    finals = stack.wait_final(uploads, args.wait)
+    report["steady"], series[f"steady {rate:g}/s for {args.seconds:g} s"] = analyse(uploads, finals)
+    report["steady"].update(target_rate=rate, achieved_upload_rate=round(achieved, 2), seconds=args.seconds)
+    print("steady", json.dumps(report["steady"], indent=1))
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / "load.json").write_text(json.dumps(report, indent=1))
+    plot(series, RESULTS_DIR / "load_latency.png")
+    print(f"wrote {RESULTS_DIR / 'load.json'} and {RESULTS_DIR / 'load_latency.png'}")
+    return 0 if report["burst"]["lost"] == 0 and report["steady"]["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

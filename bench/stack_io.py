@@ -1,0 +1,144 @@
+"""A running local stack as the reliability benchmarks use it: upload with the official
+Storage client, read result documents from Firestore in batches, listen on a topic.
+
+`connect()` reads `.local/stack.env` (written by `coughcloud up`), exports it so every
+Google client and `shared.config.settings()` in this process point at the emulators.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.cloud import firestore, pubsub_v1, storage
+
+from shared.config import REPO_ROOT, settings
+from shared.messages import FINISHED
+from shared.names import result_key
+
+STACK_ENV = REPO_ROOT / ".local" / "stack.env"
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """One object put into the uploads bucket, and when the upload call started and returned."""
+
+    name: str
+    generation: int
+    key: str
+    started: float
+    finished: float
+
+
+def read_env(path: Path = STACK_ENV) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs if not k.lstrip().startswith("#")}
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def __post_init__(self) -> None:
+        os.environ.update(self.env)
+        settings.cache_clear()
+
+    @property
+    def project(self) -> str:
+        return self.env["GOOGLE_CLOUD_PROJECT"]
+
+    @property
+    def bucket(self) -> str:
+        return self.env["UPLOAD_BUCKET"]
+
+    @property
+    def api_url(self) -> str:
+        return self.env["RESULTS_API_URL"].rstrip("/")
+
+    @functools.cached_property
+    def db(self) -> firestore.Client:
+        return firestore.Client(project=self.project)  # FIRESTORE_EMULATOR_HOST is exported
+
+    def _bucket(self) -> storage.Bucket:
+        """One Storage client per thread (its HTTP session is not shared across threads)."""
+        if not hasattr(self._local, "bucket"):
+            self._local.bucket = storage.Client(project=self.project).bucket(self.bucket)
+        return self._local.bucket
+
+    def upload(self, name: str, data: bytes, content_type: str = "audio/wav") -> Uploaded:
+        started = time.time()
+        blob = self._bucket().blob(name)
+        blob.upload_from_string(data, content_type=content_type)
+        return Uploaded(name, int(blob.generation), result_key(self.bucket, name), started, time.time())
+
+    def object_names(self) -> list[str]:
+        return [b.name for b in self._bucket().client.list_blobs(self.bucket)]
+
+    def documents(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The result documents that exist among `keys`, read in batches."""
+        keys = list(keys)
+        collection = self.db.collection(self.env.get("RESULTS_COLLECTION", "results"))
+        found = {}
+        for i in range(0, len(keys), BATCH):
+            refs = [collection.document(k) for k in keys[i : i + BATCH]]
+            for snap in self.db.get_all(refs):
+                if snap.exists:
+                    found[snap.id] = snap.to_dict()
+        return found
+
+    def wait_final(
+        self, uploads: Iterable[Uploaded], timeout: float, poll: float = 0.5
+    ) -> dict[str, dict[str, Any]]:
+        """Poll until every upload's document is done/failed for its generation (or time runs out)."""
+        pending = {u.key: u.generation for u in uploads}
+        final: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for key, doc in self.documents(pending).items():
+                if doc.get("status") in FINISHED and int(doc.get("generation") or 0) == pending[key]:
+                    final[key] = doc
+                    del pending[key]
+            if pending:
+                time.sleep(poll)
+        return final
+
+
+def connect(path: Path = STACK_ENV) -> Stack:
+    if not path.exists():
+        raise SystemExit(f"{path} not found: start the stack first (.venv/bin/coughcloud up --detach)")
+    return Stack(read_env(path))
+
+
+class TopicCounter:
+    """Counts the messages on a topic per `key` attribute, through a subscription of its own."""
+
+    def __init__(self, stack: Stack, topic: str, name: str) -> None:
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._subscriber = pubsub_v1.SubscriberClient()
+        self.subscription = self._subscriber.subscription_path(stack.project, f"{name}-{os.getpid()}")
+        topic_path = self._subscriber.topic_path(stack.project, topic)
+        self._subscriber.create_subscription(
+            name=self.subscription, topic=topic_path, ack_deadline_seconds=60
+        )
+        self._future = self._subscriber.subscribe(self.subscription, self._on_message)
+
+    def _on_message(self, message: Any) -> None:
+        with self._lock:
+            self.counts[message.attributes.get("key", "")] += 1
+        message.ack()
+
+    def close(self) -> None:
+        self._future.cancel()
+        self._subscriber.delete_subscription(subscription=self.subscription)
+        self._subscriber.close()

@@ -6,16 +6,12 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.dead_letters import handle_dead_letter
-from shared.events import pubsub_message
-from shared.logs import log_event_ignored
-
-PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+from shared.events import PUBLISHED, is_event_type, pubsub_message
 
 
 @functions_framework.cloud_event
 def dead_letter(event: CloudEvent) -> None:
-    if event["type"] != PUBLISHED:
-        log_event_ignored("dead_letter", event["type"], f"this function handles {PUBLISHED} only")
+    if not is_event_type(event, PUBLISHED, "dead_letter"):
         return
     message = pubsub_message(event)
     handle_dead_letter(message.data, message.attributes)

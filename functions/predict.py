@@ -5,17 +5,13 @@ from __future__ import annotations
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared.events import pubsub_message
-from shared.logs import log_event_ignored
+from shared.events import PUBLISHED, is_event_type, pubsub_message
 from shared.prediction import predict_features
-
-PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
 @functions_framework.cloud_event
 def predict(event: CloudEvent) -> None:
-    if event["type"] != PUBLISHED:
-        log_event_ignored("predict", event["type"], f"this function handles {PUBLISHED} only")
+    if not is_event_type(event, PUBLISHED, "predict"):
         return
     message = pubsub_message(event)
     predict_features(message.data, message.attributes, message.delivery_attempt)

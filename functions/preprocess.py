@@ -5,17 +5,13 @@ from __future__ import annotations
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared.events import trace_id_of
-from shared.logs import log_event_ignored
+from shared.events import FINALIZED, is_event_type, trace_id_of
 from shared.preprocessing import preprocess_upload
-
-FINALIZED = "google.cloud.storage.object.v1.finalized"
 
 
 @functions_framework.cloud_event
 def preprocess(event: CloudEvent) -> None:
-    if event["type"] != FINALIZED:
-        log_event_ignored("preprocess", event["type"], f"this function handles {FINALIZED} only")
+    if not is_event_type(event, FINALIZED, "preprocess"):
         return
     data = event.data or {}
     bucket, name, generation = data.get("bucket", ""), data.get("name", ""), int(data.get("generation") or 0)

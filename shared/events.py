@@ -9,6 +9,19 @@ from typing import Any
 
 from cloudevents.http import CloudEvent
 
+from shared.logs import log_event_ignored
+
+FINALIZED = "google.cloud.storage.object.v1.finalized"
+PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+
+
+def is_event_type(event: CloudEvent, expected: str, stage: str) -> bool:
+    """Whether `event` is what this function handles; anything else is logged and acknowledged."""
+    if event["type"] == expected:
+        return True
+    log_event_ignored(stage, event["type"], f"this function handles {expected} only")
+    return False
+
 
 def trace_id_of(event: CloudEvent, *parts: object) -> str:
     """The W3C trace id from the event's `traceparent`, else one derived from `parts`.

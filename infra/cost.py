@@ -1,7 +1,7 @@
 """Cost on paper: what a million classifications cost on Cloud Run functions, at list prices.
 
-Reads the functions' memory and CPU from infra/terraform/variables.tf, so the figures follow
-the configuration. Run: `.venv/bin/python infra/cost.py`.
+Reads the functions' memory and CPU from infra/terraform/functions.tf (local.sizing_defaults),
+so the figures follow the configuration. Run: `.venv/bin/python infra/cost.py`.
 
 Prices: Cloud Run request-based billing ("CPU only allocated during request processing"),
 Tier 1 regions, USD, as listed on cloud.google.com/run/pricing in 2025 (the prices Cloud
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-VARIABLES_TF = Path(__file__).resolve().parent / "terraform" / "variables.tf"
+FUNCTIONS_TF = Path(__file__).resolve().parent / "terraform" / "functions.tf"
 
 PRICE_VCPU_S = 0.000024  # USD per vCPU-second
 PRICE_GIB_S = 0.0000025  # USD per GiB-second
@@ -63,20 +63,22 @@ class Sizing:
 
 
 def function_sizing(text: str | None = None) -> dict[str, Sizing]:
-    """The `optional(type, default)` sizing defaults of each function's variable."""
-    text = VARIABLES_TF.read_text() if text is None else text
+    """The rows of `sizing_defaults = { name = { memory = ..., ... } }` in functions.tf."""
+    text = FUNCTIONS_TF.read_text() if text is None else text
+    table = re.search(r"sizing_defaults = \{\n(.*?)\n\s*\}\n", text, flags=re.S)
+    if table is None:
+        raise ValueError("functions.tf has no sizing_defaults table")
     sizing = {}
-    for name, body in re.findall(r'variable "(\w+)" \{(.*?)\n\}', text, flags=re.S):
-        values = dict(re.findall(r'(\w+)\s*=\s*optional\(\w+, "?([^")]+)"?\)', body))
-        if values:
-            sizing[name] = Sizing(
-                memory=values["memory"],
-                cpu=values["cpu"],
-                timeout_s=float(values["timeout_s"]),
-                concurrency=int(values["concurrency"]),
-                min_instances=int(values["min_instances"]),
-                max_instances=int(values["max_instances"]),
-            )
+    for name, row in re.findall(r"^\s*(\w+)\s*=\s*\{(.*)\}\s*$", table.group(1), flags=re.M):
+        values = dict(re.findall(r'(\w+)\s*=\s*"?([^",]+?)"?\s*(?:,|$)', row.strip()))
+        sizing[name] = Sizing(
+            memory=values["memory"],
+            cpu=values["cpu"],
+            timeout_s=float(values["timeout_s"]),
+            concurrency=int(values["concurrency"]),
+            min_instances=int(values["min_instances"]),
+            max_instances=int(values["max_instances"]),
+        )
     return sizing
 
 

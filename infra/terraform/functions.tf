@@ -12,9 +12,28 @@ locals {
     LOG_LEVEL            = var.log_level
   }
 
+  # Sizing. Serving imports numpy, PyAV and LiteRT only (~65 MB RSS measured; no
+  # TensorFlow), and one call is ~10–30 ms of CPU at 1 vCPU, so the pipeline functions take
+  # the platform's 512 MiB / 0.333 vCPU pair: a call still fits Cloud Run's 100 ms billing
+  # step, and below 1 vCPU an instance serves one request at a time (a platform rule).
+  # results_api waits on Firestore and IAM signBlob, not on its CPU; a million
+  # classifications a month is 0.4 a second, so requests rarely overlap and the same small
+  # size is cheapest (with steady traffic, cpu = "1" and concurrency = 20 share instances).
+  # min_instances = 0 scales to zero; a cold start costs ~0.3 s of imports locally (longer
+  # on a fraction of a vCPU): set min_instances = 1 on predict/results_api if that matters.
+  sizing_defaults = {
+    preprocess  = { memory = "512Mi", cpu = "0.333", timeout_s = 60, concurrency = 1, min_instances = 0, max_instances = 20 }
+    predict     = { memory = "512Mi", cpu = "0.333", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 20 }
+    results_api = { memory = "512Mi", cpu = "0.333", timeout_s = 10, concurrency = 1, min_instances = 0, max_instances = 20 }
+    dead_letter = { memory = "256Mi", cpu = "0.167", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 3 }
+  }
+  sizing = {
+    for name, defaults in local.sizing_defaults :
+    name => merge(defaults, { for key, value in try(var.function_sizing[name], {}) : key => value if value != null })
+  }
+
   functions = {
     preprocess = {
-      sizing  = var.preprocess
       ingress = "ALLOW_INTERNAL_ONLY"
       # Eventarc: every finalized object in the uploads bucket.
       storage_trigger = {
@@ -32,7 +51,6 @@ locals {
       }
     }
     predict = {
-      sizing          = var.predict
       ingress         = "ALLOW_INTERNAL_ONLY"
       storage_trigger = null # pushed by the predict-audio-features subscription (pubsub.tf)
       env = {
@@ -43,7 +61,6 @@ locals {
       }
     }
     results_api = {
-      sizing          = var.results_api
       ingress         = "ALLOW_ALL" # public: browsers call it (public invoke in iam.tf)
       storage_trigger = null
       env = {
@@ -55,7 +72,6 @@ locals {
       }
     }
     dead_letter = {
-      sizing          = var.dead_letter
       ingress         = "ALLOW_INTERNAL_ONLY"
       storage_trigger = null # pushed by the dead-letter-* subscriptions (pubsub.tf)
       env = {
@@ -94,12 +110,12 @@ resource "google_cloudfunctions2_function" "function" {
   }
 
   service_config {
-    available_memory                 = each.value.sizing.memory
-    available_cpu                    = each.value.sizing.cpu
-    timeout_seconds                  = each.value.sizing.timeout_s
-    max_instance_request_concurrency = each.value.sizing.concurrency
-    min_instance_count               = each.value.sizing.min_instances
-    max_instance_count               = each.value.sizing.max_instances
+    available_memory                 = local.sizing[each.key].memory
+    available_cpu                    = local.sizing[each.key].cpu
+    timeout_seconds                  = local.sizing[each.key].timeout_s
+    max_instance_request_concurrency = local.sizing[each.key].concurrency
+    min_instance_count               = local.sizing[each.key].min_instances
+    max_instance_count               = local.sizing[each.key].max_instances
     ingress_settings                 = each.value.ingress
     all_traffic_on_latest_revision   = true
     service_account_email            = google_service_account.function[each.key].email

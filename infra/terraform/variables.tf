@@ -75,64 +75,19 @@ variable "log_level" {
   default     = "INFO"
 }
 
-# Sizing. Serving imports numpy, PyAV and LiteRT only (~65 MB RSS measured; no TensorFlow),
-# and one call is ~10–30 ms of CPU at 1 vCPU, so the pipeline functions take the
-# platform's 512 MiB / 0.333 vCPU pair: a call still fits Cloud Run's 100 ms billing
-# granularity, and below 1 vCPU an instance serves one request at a time (a platform rule).
-# min_instances = 0 scales to zero; a cold start costs ~0.3 s of imports locally (longer
-# at a fraction of a vCPU): set min_instances = 1 on predict/results_api if that matters.
-variable "preprocess" {
-  description = "Sizing of preprocess (decode + MFCC of one upload)."
-  type = object({
-    memory        = optional(string, "512Mi")
-    cpu           = optional(string, "0.333")
-    timeout_s     = optional(number, 60)
-    concurrency   = optional(number, 1)
-    min_instances = optional(number, 0)
-    max_instances = optional(number, 20)
-  })
+variable "function_sizing" {
+  description = "Per-function overrides of the sizing defaults (local.sizing_defaults in functions.tf), e.g. { predict = { min_instances = 1 } }."
+  type = map(object({
+    memory        = optional(string)
+    cpu           = optional(string)
+    timeout_s     = optional(number)
+    concurrency   = optional(number)
+    min_instances = optional(number)
+    max_instances = optional(number)
+  }))
   default = {}
-}
-
-variable "predict" {
-  description = "Sizing of predict (one LiteRT call and two writes)."
-  type = object({
-    memory        = optional(string, "512Mi")
-    cpu           = optional(string, "0.333")
-    timeout_s     = optional(number, 30)
-    concurrency   = optional(number, 1)
-    min_instances = optional(number, 0)
-    max_instances = optional(number, 20)
-  })
-  default = {}
-}
-
-# results_api waits on Firestore and IAM signBlob, not on its CPU. A million
-# classifications a month is 0.4 a second, so requests rarely overlap and the cheapest
-# size is the same fraction of a vCPU with one request at a time. When traffic is steady
-# enough for requests to overlap, cpu = "1" with concurrency = 20 shares one instance.
-variable "results_api" {
-  description = "Sizing of results_api (HTTP: reads, signed upload URLs)."
-  type = object({
-    memory        = optional(string, "512Mi")
-    cpu           = optional(string, "0.333")
-    timeout_s     = optional(number, 10)
-    concurrency   = optional(number, 1)
-    min_instances = optional(number, 0)
-    max_instances = optional(number, 20)
-  })
-  default = {}
-}
-
-variable "dead_letter" {
-  description = "Sizing of dead_letter (marks a document failed; rarely runs)."
-  type = object({
-    memory        = optional(string, "256Mi")
-    cpu           = optional(string, "0.167")
-    timeout_s     = optional(number, 30)
-    concurrency   = optional(number, 1)
-    min_instances = optional(number, 0)
-    max_instances = optional(number, 3)
-  })
-  default = {}
+  validation {
+    condition     = alltrue([for name in keys(var.function_sizing) : contains(["preprocess", "predict", "results_api", "dead_letter"], name)])
+    error_message = "function_sizing keys are function entry points: preprocess, predict, results_api, dead_letter."
+  }
 }

@@ -88,7 +88,7 @@ def resource_attribute(expression: str) -> Any:
 
 
 def deployed_functions() -> dict[str, dict[str, Any]]:
-    """local.functions: entry point → its settings (sizing, ingress, storage_trigger, env)."""
+    """local.functions: entry point → its settings (ingress, storage_trigger, env)."""
     return locals_()["functions"]
 
 

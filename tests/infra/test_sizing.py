@@ -6,14 +6,22 @@ import subprocess
 import sys
 
 from shared.config import Settings
-from tests.infra.terraform import REPO, deployed_functions, function_sizing, resources, unwrap
+from tests.infra.terraform import REPO, deployed_functions, function_sizing, locals_, resources, unwrap
 
 
-def test_every_function_has_sizing_variables_wired_in():
+def test_every_function_is_sized_and_the_cost_script_reads_the_same_table():
     sizing = function_sizing()
     assert set(sizing) == set(deployed_functions())
-    for name, config in deployed_functions().items():
-        assert config["sizing"] == f"${{var.{name}}}"
+    table = locals_()["sizing_defaults"]
+    for name, s in sizing.items():
+        row = table[name]
+        assert (s.memory, s.cpu, s.timeout_s, s.concurrency) == (
+            row["memory"],
+            row["cpu"],
+            row["timeout_s"],
+            row["concurrency"],
+        )
+        assert (s.min_instances, s.max_instances) == (row["min_instances"], row["max_instances"])
 
 
 def test_below_one_vcpu_an_instance_serves_one_request_at_a_time():
@@ -35,7 +43,9 @@ def test_preprocess_outlives_its_decode_budget():
 def test_function_resource_takes_every_sizing_field():
     function = resources("google_cloudfunctions2_function")["function"]
     values = [unwrap(v) for v in unwrap(function["service_config"]).values()]
-    used = {v.removeprefix("${each.value.sizing.").removesuffix("}") for v in values if isinstance(v, str)}
+    prefix = "${local.sizing[each.key]."
+    wired = [v for v in values if isinstance(v, str) and v.startswith(prefix)]
+    used = {v.removeprefix(prefix).removesuffix("}") for v in wired}
     assert set(function_sizing()["predict"].__dataclass_fields__) <= used
 
 

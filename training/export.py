@@ -57,10 +57,7 @@ def write_model_folder(out: Path, model: keras.Model, tflite: bytes, metadata: d
     """Write model.tflite, model.keras and metadata.json (with the tflite's sha256) into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     (out / MODEL_FILE).write_bytes(tflite)
-    # An uncompiled copy: the optimizer's state would triple the file for nothing.
-    bare = keras.models.clone_model(model)
-    bare.set_weights(model.get_weights())
-    bare.save(out / KERAS_FILE)
+    model.save(out / KERAS_FILE)
     metadata = {**metadata, "sha256": hashlib.sha256(tflite).hexdigest()}
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
     return out

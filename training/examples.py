@@ -20,18 +20,24 @@ from training.synthetic import RATE, make_clip
 
 EXAMPLES_SEED = 2026
 # file name -> label; the webm holds a wet cough.
-EXAMPLES = {"dry_cough.wav": "dry", "wet_cough.wav": "wet", "not_cough.wav": "not_cough", "wet_cough.webm": "wet"}
+EXAMPLES = {
+    "dry_cough.wav": "dry",
+    "wet_cough.wav": "wet",
+    "not_cough.wav": "not_cough",
+    "wet_cough.webm": "wet",
+}
 
 
 def _webm(samples: np.ndarray) -> bytes:
-    wav = subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0"]
-        + ["-c:a", "libopus", "-b:a", "32k", "-ar", "48000", "-f", "webm", "pipe:1"],
+    source = ("-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0")
+    target = ("-c:a", "libopus", "-b:a", "32k", "-ar", "48000", "-f", "webm", "pipe:1")
+    webm = subprocess.run(
+        ["ffmpeg", "-v", "error", *source, *target],
         input=samples.astype("<f4").tobytes(),
         capture_output=True,
         check=True,
     )
-    return wav.stdout
+    return webm.stdout
 
 
 def write_examples(out: Path) -> list[Path]:

@@ -48,9 +48,6 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
         _record_unreadable(attributes, str(error))
         return
     upload, trace_id = message.upload, message.trace_id
-    existing = results.get(upload.key)
-    if existing is not None and _already_handled(message, existing):
-        return
     try:
         fields, timings = _classify(message)
     except ModelError as error:
@@ -88,17 +85,6 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def _already_handled(message: FeaturesMessage, existing: dict[str, Any]) -> bool:
-    """A cheap early exit for redeliveries; the guarded `done` write is what makes it safe."""
-    recorded = int(existing.get("generation") or 0)
-    if recorded > message.upload.generation or (
-        recorded == message.upload.generation and existing.get("status") in results.FINISHED
-    ):
-        _log_skipped(message, existing)
-        return True
-    return False
 
 
 def _log_skipped(message: FeaturesMessage, existing: dict[str, Any]) -> None:

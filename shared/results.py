@@ -12,7 +12,6 @@ concurrent transactional updates silently (DESIGN.md).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -203,17 +202,18 @@ def _finish_marker(key: str, generation: int) -> DocumentReference:
 def _finish(
     key: str,
     generation: int,
-    status: str,
-    changes: Callable[[dict[str, Any]], dict[str, Any]],
+    fields: dict[str, Any],
+    timings: dict[str, float],
     fresh: Upload | None,
 ) -> Transition:
-    """Move the document of `generation` to its final `status`, exactly once per generation.
+    """Write the final state of `generation` (`fields`), exactly once per generation.
 
     Exclusivity rests on `create()` of the marker `results/{key}/finished/{generation}`: of
     any number of racing deliveries exactly one creates it (on Firestore and on the emulator,
     which does not enforce update-time preconditions). Given `fresh`, a missing document or
     one for an older generation is replaced, so a failure or result is never dropped for
-    lack of a `received` record.
+    lack of a `received` record. Timings are merged field by field, so none written
+    meanwhile by the other stage is lost.
     """
     ref = _ref(key)
     _, doc = _read(ref)
@@ -222,34 +222,23 @@ def _finish(
         return Transition("stale", doc)
     if recorded == generation and doc.get("status") in FINISHED:
         return Transition("duplicate", doc)
-    if not _guarded_create(_finish_marker(key, generation), {"status": status, "at": now()}):
+    if not _guarded_create(_finish_marker(key, generation), {"status": fields["status"], "at": now()}):
         return Transition("duplicate", _read(ref)[1])
-    _, doc = _read(ref)
-    recorded = int(doc.get("generation") or 0) if doc else 0
     at = now()
-    if recorded > generation:
-        return Transition("stale", doc)
     if doc is None or recorded < generation:
-        if fresh is None:
-            return Transition("stale", doc)
-        base = new_document(fresh, None, at)
-        document = {**base, **changes(base)}
+        document = {**new_document(fresh, None, at), **fields, "timings": dict(timings)}
         ref.set(document)
         return Transition("applied", document)
-    fields = {**changes(doc), "updated_at": at}
-    ref.update(fields)
-    return Transition("applied", {**doc, **fields})
+    timings = {**timings, "pipeline_ms": round((at - doc["created_at"]).total_seconds() * 1000, 3)}
+    ref.update({**fields, "updated_at": at, **{f"timings.{name}": ms for name, ms in timings.items()}})
+    merged = {**(doc.get("timings") or {}), **timings}
+    return Transition("applied", {**doc, **fields, "updated_at": at, "timings": merged})
 
 
 def mark_done(upload: Upload, result: dict[str, Any], timings: dict[str, float]) -> Transition:
     """→ done, at most once per generation: only the delivery that gets `applied` may publish."""
-
-    def changes(doc: dict[str, Any]) -> dict[str, Any]:
-        pipeline_ms = (now() - doc["created_at"]).total_seconds() * 1000
-        merged = {**(doc.get("timings") or {}), **timings, "pipeline_ms": round(pipeline_ms, 3)}
-        return {**result, "status": "done", "error": None, "timings": merged}
-
-    return _finish(upload.key, upload.generation, "done", changes, fresh=upload)
+    fields = {**result, "status": "done", "error": None}
+    return _finish(upload.key, upload.generation, fields, timings, fresh=upload)
 
 
 def reopen(upload: Upload) -> None:
@@ -266,8 +255,5 @@ def mark_failed(
     Pass the upload as `fresh` when it is known, so a failure is recorded even if no
     `received` document exists yet (a bad name, a dead-lettered first delivery).
     """
-
-    def changes(doc: dict[str, Any]) -> dict[str, Any]:
-        return {"status": "failed", "error": {"code": code, "message": message}}
-
-    return _finish(key, generation, "failed", changes, fresh=fresh)
+    fields = {"status": "failed", "error": {"code": code, "message": message}}
+    return _finish(key, generation, fields, {}, fresh=fresh)

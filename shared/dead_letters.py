@@ -33,7 +33,7 @@ def _identify(data: bytes, attributes: dict[str, str]) -> tuple[Upload, str, str
     """(upload, source, trace id) of a dead-lettered message, or None if it names no upload."""
     try:
         body = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a poison of deeply nested JSON
         body = None
     if isinstance(body, dict) and body.get("schema") == FEATURES_SCHEMA:
         try:

@@ -98,6 +98,8 @@ class FeaturesMessage:
             if body.get("schema") != FEATURES_SCHEMA:
                 raise MessageError(f"unknown schema {body.get('schema')!r}, expected {FEATURES_SCHEMA}")
             upload = Upload(**body["upload"])
+            if not _has_contract_types(upload):
+                raise MessageError(f"upload fields of the wrong types: {upload}")
             audio = AudioFacts(**body["audio"])
             matrix = body["features"]
             if matrix.get("dtype") != "float32":
@@ -110,8 +112,16 @@ class FeaturesMessage:
             return cls(upload, audio, body["spec"], features, str(body["trace_id"]), str(body["sent_at"]))
         except MessageError:
             raise
-        except (AttributeError, KeyError, TypeError, ValueError, binascii.Error) as error:
+        except (AttributeError, KeyError, TypeError, ValueError, RecursionError, binascii.Error) as error:
             raise MessageError(f"malformed features message: {type(error).__name__}: {error}") from None
+
+
+def _has_contract_types(upload: Upload) -> bool:
+    """A poison message with e.g. a null generation must fail parsing, not every later step."""
+    strings = (upload.bucket, upload.name, upload.content_type)
+    return all(isinstance(v, str) for v in strings) and all(
+        type(v) is int for v in (upload.generation, upload.size)
+    )
 
 
 def to_json_safe(value: Any) -> Any:

@@ -3,13 +3,16 @@
 - `decode_audio` on arbitrary bytes, on bytes behind each container's magic, and on
   valid recordings with bytes flipped, cut, inserted or repeated;
 - `mfcc` on arbitrary finite arrays (shape, dtype, finite output);
-- `validate_object_name` on arbitrary text, checked against the rules themselves.
+- `validate_object_name` on arbitrary text, checked against the rules themselves;
+- `FeaturesMessage.from_bytes` on poison messages: only MessageError escapes, and what it
+  accepts has the contract's types.
 
 Budgets are modest (100–150 examples each) so this file runs in seconds.
 """
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +27,7 @@ from hypothesis.extra.numpy import arrays
 from shared.audio import decode_audio
 from shared.errors import InputError
 from shared.features import FeatureSpec, mfcc, n_frames
+from shared.messages import AudioFacts, FeaturesMessage, MessageError, Upload
 from shared.names import MAX_NAME_BYTES, validate_object_name
 from tests.fixtures.audio_files import FORMATS, sample_file
 
@@ -143,3 +147,59 @@ def test_name_validation_accepts_exactly_the_names_that_follow_the_rules(name: s
         assert error.code == "invalid_name"
         accepted = False
     assert accepted == follows_the_rules(name), repr(name)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def valid_features_body() -> dict[str, Any]:
+    upload = Upload("b", "n.wav", 1, 10, "audio/wav")
+    audio = AudioFacts(16_000, 1.0, 1, 16_000, "wav")
+    features = np.zeros((20, 101), dtype=np.float32)
+    message = FeaturesMessage(upload, audio, SPEC.to_dict(), features, "t" * 32, "2026-01-01T00:00:00+00:00")
+    return json.loads(message.to_bytes())
+
+
+def assert_parsed_or_refused(data: bytes) -> None:
+    """Only MessageError escapes; what is accepted has the contract's types (a poison must not
+    get past parsing and crash the handler on every redelivery)."""
+    try:
+        message = FeaturesMessage.from_bytes(data)
+    except MessageError:
+        return
+    upload = message.upload
+    assert isinstance(upload.bucket, str) and isinstance(upload.name, str)
+    assert isinstance(upload.content_type, str)
+    assert type(upload.generation) is int and type(upload.size) is int
+    assert isinstance(message.features, np.ndarray) and message.features.dtype == np.float32
+
+
+@FUZZ
+@given(st.sampled_from(["upload", "audio", "spec", "features", "trace_id", "sent_at", "schema"]), JSON)
+def test_features_message_with_a_field_replaced(field: str, value: Any) -> None:
+    body = valid_features_body()
+    body[field] = value
+    assert_parsed_or_refused(json.dumps(body).encode())
+
+
+@FUZZ
+@given(st.sampled_from(["bucket", "name", "generation", "size", "content_type"]), JSON)
+def test_features_message_with_an_upload_field_replaced(field: str, value: Any) -> None:
+    body = valid_features_body()
+    body["upload"][field] = value
+    assert_parsed_or_refused(json.dumps(body).encode())
+
+
+@FUZZ
+@given(st.binary(max_size=512) | JSON.map(lambda v: json.dumps(v).encode()))
+def test_features_message_from_arbitrary_bytes(data: bytes) -> None:
+    assert_parsed_or_refused(data)
+
+
+def test_deeply_nested_json_is_a_message_error_not_a_crash() -> None:
+    assert_parsed_or_refused(b"[" * 100_000)
+    assert_parsed_or_refused(b'{"schema": "coughcloud.features.v1", "upload": ' + b"[" * 100_000)

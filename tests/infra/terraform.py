@@ -120,12 +120,25 @@ def decorators_of(path: Path, function_name: str) -> list[str]:
     raise AssertionError(f"{path.relative_to(REPO)} defines no function {function_name!r}")
 
 
+def _module_string_assignments(path: Path) -> dict[str, str]:
+    """Module-level `NAME = "text"` assignments."""
+    found = {}
+    for node in module_tree(path).body:
+        value = node.value if isinstance(node, ast.Assign) else None
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found.update({t.id: value.value for t in node.targets if isinstance(t, ast.Name)})
+    return found
+
+
 def string_constants(path: Path) -> set[str]:
-    return {
-        n.value
-        for n in ast.walk(module_tree(path))
-        if isinstance(n, ast.Constant) and isinstance(n.value, str)
-    }
+    """String literals in the module, and the values of string constants it imports from shared/."""
+    tree = module_tree(path)
+    found = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("shared."):
+            constants = _module_string_assignments(SHARED_DIR / f"{node.module.split('.')[1]}.py")
+            found.update(constants[a.name] for a in node.names if a.name in constants)
+    return found
 
 
 def _shared_imports(tree: ast.Module) -> set[str]:

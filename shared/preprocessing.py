@@ -30,6 +30,8 @@ from shared.names import validate_object_name
 
 T = TypeVar("T")
 
+_INTERNAL_MESSAGE = "The recording could not be processed because of an internal error."
+
 
 def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
     started = time.perf_counter()
@@ -77,9 +79,6 @@ def preprocess_upload(
         else:
             logs.log_retrying(upload.key, "preprocess", generation, claim.attempt, error, trace_id)
             raise
-
-
-_INTERNAL_MESSAGE = "The recording could not be processed because of an internal error."
 
 
 def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:

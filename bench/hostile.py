@@ -32,6 +32,7 @@ WAIT_S = 60.0
 @dataclass(frozen=True)
 class HostileOutcome:
     file: str
+    name: str
     expected: str
     code: str | None
     status: str | None
@@ -53,18 +54,21 @@ def run_hostile(stack: Stack, folder: Path) -> list[HostileOutcome]:
         try:
             upload = stack.upload(item.name, (folder / item.file).read_bytes(), item.content_type)
         except Exception as error:  # the storage layer refusing a name is an outcome, not a crash
-            outcomes.append(HostileOutcome(item.file, item.expected, None, None, None, None, repr(error)))
+            outcomes.append(
+                HostileOutcome(item.file, item.name, item.expected, None, None, None, None, repr(error))
+            )
             continue
         uploaded[item.file] = (item, upload, time.time())
     finals = stack.wait_final([upload for _, upload, _ in uploaded.values()], WAIT_S)
     for item, upload, uploaded_at in uploaded.values():
         doc = finals.get(upload.key)
         if doc is None:
-            outcomes.append(HostileOutcome(item.file, item.expected, None, None, None, None))
+            outcomes.append(HostileOutcome(item.file, item.name, item.expected, None, None, None, None))
             continue
         outcomes.append(
             HostileOutcome(
                 item.file,
+                item.name,
                 item.expected,
                 (doc.get("error") or {}).get("code"),
                 doc.get("status"),

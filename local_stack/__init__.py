@@ -1,1 +1,1 @@
-"""The local stack: real emulators of Storage, Pub/Sub and Firestore, the Eventarc bridge, and the functions."""
+"""The local stack: emulators of Storage, Pub/Sub and Firestore, the Eventarc bridge, the functions."""

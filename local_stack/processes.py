@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -117,10 +118,8 @@ def start(
 
 def stop_pid(pid: int, timeout: float = 5.0, popen: subprocess.Popen | None = None) -> None:
     """Stop one process by PID: SIGTERM, wait up to `timeout`, then SIGKILL."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not pid_alive(pid, popen):

@@ -11,10 +11,11 @@ messages whose deadline runs out), which removes up to 50 ms from every local ho
 """
 
 from __future__ import annotations
-
 import __future__
+
 import argparse
 import asyncio
+import contextlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -76,10 +77,8 @@ class _WakeOnPublish:
     async def sleep(self, delay: float, result=None):
         if self._event is None:
             self._event = asyncio.Event()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout=delay)
-        except TimeoutError:
-            pass
         return result
 
 

@@ -26,8 +26,11 @@ def fake_gcs_binary() -> Path:
     return _server._get_binary_path()
 
 
-def start_storage(port: int, project: str, pubsub_host: str, log_dir: Path) -> Child:
-    """fake-gcs-server, in memory, publishing finalize events to `UPLOAD_EVENTS_TOPIC`."""
+def start_storage(port: int, project: str, event_bucket: str, pubsub_host: str, log_dir: Path) -> Child:
+    """fake-gcs-server, in memory, publishing `event_bucket`'s finalize events to `UPLOAD_EVENTS_TOPIC`.
+
+    Only that bucket's events, as the Eventarc trigger's bucket filter does on Google Cloud.
+    """
     url = f"http://127.0.0.1:{port}"
     argv = [
         str(fake_gcs_binary()),
@@ -40,6 +43,7 @@ def start_storage(port: int, project: str, pubsub_host: str, log_dir: Path) -> C
         "-event.pubsub-project-id", project,
         "-event.pubsub-topic", UPLOAD_EVENTS_TOPIC,
         "-event.list", "finalize",
+        "-event.bucket", event_bucket,
         # Browsers preflight the signed PUT's extra header; without this fake-gcs answers 403.
         "-cors-headers", "x-goog-content-length-range",
         "-log-level", "warn",
@@ -96,14 +100,18 @@ class Emulators:
             child.stop()
 
 
-def start_emulators(project: str, log_dir: Path = processes.LOG_DIR, timeout: float = 30.0) -> Emulators:
+def start_emulators(
+    project: str, event_bucket: str, log_dir: Path = processes.LOG_DIR, timeout: float = 30.0
+) -> Emulators:
     """Start all three at once on free ports and wait until each answers."""
     pubsub_port = processes.free_port()
     started: list[Child] = []
     try:
         started.append(start_pubsub(pubsub_port, log_dir))
         started.append(start_firestore(processes.free_port(), log_dir))
-        started.append(start_storage(processes.free_port(), project, f"127.0.0.1:{pubsub_port}", log_dir))
+        started.append(
+            start_storage(processes.free_port(), project, event_bucket, f"127.0.0.1:{pubsub_port}", log_dir)
+        )
         for child in started:
             child.wait_ready(timeout)
     except BaseException:

@@ -39,7 +39,8 @@ def _restore(previous: Mapping[str, str | None]) -> None:
 @pytest.fixture(scope="session")
 def emulators() -> Iterator[Emulators]:
     """Storage, Pub/Sub and Firestore emulators; GOOGLE_CLOUD_PROJECT and the *_EMULATOR_HOST set."""
-    started = start_emulators(settings().GOOGLE_CLOUD_PROJECT, log_dir=TEST_LOG_DIR)
+    config = settings()
+    started = start_emulators(config.GOOGLE_CLOUD_PROJECT, config.UPLOAD_BUCKET, log_dir=TEST_LOG_DIR)
     previous = _export(started.env())
     try:
         yield started

@@ -1,0 +1,33 @@
+"""The four Cloud Functions, each under its own `functions-framework` server on a free port."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from local_stack import processes
+from local_stack.processes import Child
+from shared.config import REPO_ROOT
+
+FUNCTIONS = ("preprocess", "predict", "results_api", "dead_letter")
+FUNCTIONS_FRAMEWORK = Path(sys.executable).parent / "functions-framework"
+
+
+def ready_url(name: str, port: int) -> str:
+    """A URL that answers once the server is up (the CloudEvent ones answer a GET with 4xx)."""
+    return f"http://127.0.0.1:{port}/healthz" if name == "results_api" else f"http://127.0.0.1:{port}/"
+
+
+def start_function(name: str, port: int, env: Mapping[str, str], log_dir: Path) -> Child:
+    """`functions-framework --source functions/<name>.py --target <name>` with the repo importable."""
+    argv = [
+        str(FUNCTIONS_FRAMEWORK),
+        "--source", str(REPO_ROOT / "functions" / f"{name}.py"),
+        "--target", name,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+    ]  # fmt: skip
+    full_env = {**env, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    url = ready_url(name, port)
+    return processes.start(name, argv, port, lambda: processes.http_ok(url), env=full_env, log_dir=log_dir)

@@ -1,0 +1,309 @@
+"""The supervisor behind `coughcloud up` / `make run`: starts, watches and stops the local stack.
+
+Start order (each step as early as it can, the slow ones overlapping):
+emulators (all three at once) → the four function servers (they boot while the stack makes
+buckets, topics, subscriptions, the model copy and the signing key) → the Eventarc bridge
+and the page server → wait until every function answers → write `stack.env` and
+`stack.json`. Stop is the reverse, every child by PID; `stack.env` exists only while the
+stack is up and ready.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local_stack import processes, resources
+from local_stack.emulators import Emulators, start_emulators
+from local_stack.frontend import FrontendServer
+from local_stack.functions import FUNCTIONS, start_function
+from local_stack.processes import LOCAL_DIR, Child, StartupError
+from local_stack.stack_env import write_stack_env
+from shared.config import Settings
+
+READY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    state_dir: Path = LOCAL_DIR
+    # Origins allowed by results_api besides the page's own (CORS_ALLOWED_ORIGINS adds more).
+    extra_cors_origins: tuple[str, ...] = ()
+    retry_base_s: float = 0.5
+    retry_max_s: float = 10.0
+
+    @property
+    def stack_env(self) -> Path:
+        return self.state_dir / "stack.env"
+
+    @property
+    def state_file(self) -> Path:
+        """JSON: the supervisor's PID, every child's name/PID/port/log, and the env."""
+        return self.state_dir / "stack.json"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def argv(self) -> list[str]:
+        """The `coughcloud up` arguments that recreate these options (for --detach)."""
+        args = ["--state-dir", str(self.state_dir), "--retry-base", str(self.retry_base_s)]
+        args += ["--retry-max", str(self.retry_max_s)]
+        for origin in self.extra_cors_origins:
+            args += ["--cors-origin", origin]
+        return args
+
+
+@dataclass
+class Stack:
+    """A running stack, owned by this process."""
+
+    options: StackOptions
+    env: dict[str, str]
+    emulators: Emulators
+    functions: dict[str, Child]
+    bridge: Child
+    frontend: FrontendServer
+    phases_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def children(self) -> list[Child]:
+        """In stopping order: the bridge, the functions, then the emulators."""
+        return [self.bridge, *self.functions.values(), *reversed(self.emulators.children)]
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "supervisor": os.getpid(),
+            "children": [
+                {
+                    "name": c.name,
+                    "pid": c.pid,
+                    "port": c.port,
+                    "log": str(c.log_path),
+                    "cmdline": _cmdline(c.pid),
+                }
+                for c in self.children
+            ],
+            "env": self.env,
+            "phases_s": self.phases_s,
+        }
+
+    def stop(self) -> None:
+        self.options.stack_env.unlink(missing_ok=True)
+        for child in self.children:
+            child.stop()
+        self.frontend.stop()
+        self.options.state_file.unlink(missing_ok=True)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def _stack_env(
+    config: Settings, emulators: Emulators, urls: dict[str, str], model_uri: str, key: Path
+) -> dict:
+    return {
+        **emulators.env(),
+        "UPLOAD_BUCKET": config.UPLOAD_BUCKET,
+        "MODEL_BUCKET": config.MODEL_BUCKET,
+        "FEATURES_TOPIC": config.FEATURES_TOPIC,
+        "RESULTS_TOPIC": config.RESULTS_TOPIC,
+        "UPLOADS_DEAD_LETTER_TOPIC": config.UPLOADS_DEAD_LETTER_TOPIC,
+        "FEATURES_DEAD_LETTER_TOPIC": config.FEATURES_DEAD_LETTER_TOPIC,
+        "RESULTS_API_URL": urls["results_api"],
+        "FRONTEND_URL": urls["frontend"],
+        "MODEL_URI": model_uri,
+        "SIGNING_KEY_FILE": str(key),
+        "PREPROCESS_URL": urls["preprocess"],
+        "PREDICT_URL": urls["predict"],
+        "DEAD_LETTER_URL": urls["dead_letter"],
+    }
+
+
+def start_stack(options: StackOptions) -> Stack:
+    """Start everything and return once every part answers; on any failure stop what started."""
+    t0 = time.monotonic()
+    phases: dict[str, float] = {}
+    options.state_dir.mkdir(parents=True, exist_ok=True)
+    options.stack_env.unlink(missing_ok=True)
+    config = Settings.from_env()
+    emulators = start_emulators(config.GOOGLE_CLOUD_PROJECT, config.UPLOAD_BUCKET, options.log_dir)
+    phases["emulators"] = time.monotonic() - t0
+    started: list[Child] = []
+    frontend: FrontendServer | None = None
+    try:
+        os.environ.update(emulators.env())  # this process's clients make the resources
+        ports = {name: processes.free_port() for name in (*FUNCTIONS, "frontend")}
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        key = options.state_dir / "signing-key.json"
+        env = _stack_env(config, emulators, urls, resources.model_uri(config), key)
+        origins = [urls["frontend"], *options.extra_cors_origins, *config.cors_origins]
+        function_env = {**os.environ, **env, "CORS_ALLOWED_ORIGINS": ",".join(dict.fromkeys(origins))}
+        functions = {
+            name: start_function(name, ports[name], function_env, options.log_dir) for name in FUNCTIONS
+        }
+        started += functions.values()
+
+        t1 = time.monotonic()
+        resources.create_buckets(config)
+        resources.create_topics_and_subscriptions(config)
+        resources.upload_model(config)
+        resources.signing_key_file(key, config.GOOGLE_CLOUD_PROJECT)
+        phases["resources"] = time.monotonic() - t1
+
+        bridge_argv = [sys.executable, "-m", "local_stack.bridge"]
+        bridge_argv += [f"--target={name}={urls[name]}" for name in ("preprocess", "predict", "dead_letter")]
+        bridge_argv += ["--retry-base", str(options.retry_base_s), "--retry-max", str(options.retry_max_s)]
+        bridge = processes.start(
+            "bridge", bridge_argv, 0, lambda: True, env=function_env, log_dir=options.log_dir
+        )
+        started.append(bridge)
+        frontend = FrontendServer(ports["frontend"], urls["results_api"])
+        frontend.start()
+
+        for child in functions.values():
+            child.wait_ready(READY_TIMEOUT_S)
+        phases["functions"] = time.monotonic() - t0 - phases["emulators"]
+        phases["total"] = time.monotonic() - t0
+    except BaseException:
+        for child in reversed(started):
+            child.stop()
+        if frontend is not None:
+            frontend.stop()
+        emulators.stop()
+        raise
+    stack = Stack(options, env, emulators, functions, bridge, frontend, phases)
+    options.state_file.write_text(json.dumps(stack.state(), indent=2))
+    write_stack_env(options.stack_env, env)
+    return stack
+
+
+def banner(stack: Stack) -> str:
+    env = stack.env
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in stack.phases_s.items() if k != "total")
+    example = next(iter(sorted((processes.REPO_ROOT / "examples").glob("*.wav"))), Path("cough.wav"))
+    rel_env = os.path.relpath(stack.options.stack_env)
+    return "\n".join(
+        [
+            f"CoughCloud local stack is up in {stack.phases_s['total']:.1f} s ({phases})",
+            f"  upload page   {env['FRONTEND_URL']}",
+            f"  results API   {env['RESULTS_API_URL']}  (GET /results?name=…, POST /uploads, /openapi.json)",
+            f"  storage       {env['STORAGE_EMULATOR_HOST']}  bucket {env['UPLOAD_BUCKET']}",
+            f"  pubsub        {env['PUBSUB_EMULATOR_HOST']}  results on topic {env['RESULTS_TOPIC']}",
+            f"  firestore     {env['FIRESTORE_EMULATOR_HOST']}",
+            f"  endpoints     {rel_env}  (set -a; . {rel_env}; set +a)",
+            f"  logs          {os.path.relpath(stack.options.log_dir)}/",
+            f"Try: coughcloud upload {os.path.relpath(example)} --wait",
+            "Ctrl-C stops everything.",
+        ]
+    )
+
+
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_foreground(options: StackOptions) -> int:
+    """`coughcloud up`: start, print the banner, watch the children until SIGINT/SIGTERM, stop."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    try:
+        stack = start_stack(options)
+    except StartupError as error:
+        print(f"coughcloud up: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    print(banner(stack), flush=True)
+    reported: set[str] = set()
+    try:
+        while True:
+            time.sleep(0.5)
+            for child in stack.children:
+                code = child.popen.poll()
+                if code is not None and child.name not in reported:
+                    reported.add(child.name)
+                    print(f"{child.name} exited with code {code}; see {child.log_path}", flush=True)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("stopping…", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+def read_state(options: StackOptions) -> dict[str, Any] | None:
+    try:
+        return json.loads(options.state_file.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def supervisor_pid(options: StackOptions) -> int | None:
+    """The PID of a running supervisor for this state dir, if any."""
+    pid_file = options.state_dir / "stack.pid"
+    try:
+        pid = int(pid_file.read_text())
+    except (OSError, ValueError):
+        return None
+    return pid if processes.pid_alive(pid) else None
+
+
+def start_detached(options: StackOptions, timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
+    """`coughcloud up --detach`: run the supervisor in the background; return its state once ready."""
+    if (pid := supervisor_pid(options)) is not None:
+        raise StartupError(f"a stack is already running (PID {pid}); `coughcloud down` stops it")
+    options.state_dir.mkdir(parents=True, exist_ok=True)
+    options.log_dir.mkdir(parents=True, exist_ok=True)
+    options.stack_env.unlink(missing_ok=True)
+    log_path = options.log_dir / "stack.log"
+    with open(log_path, "ab") as log:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "coughcloud.cli", "up", *options.argv()],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=processes.REPO_ROOT,
+        )
+    (options.state_dir / "stack.pid").write_text(str(popen.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if popen.poll() is not None:
+            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
+            raise StartupError(f"the stack exited with code {popen.returncode}:\n{tail}")
+        state = read_state(options)
+        if options.stack_env.exists() and state and state.get("supervisor") == popen.pid:
+            return state
+        time.sleep(0.05)
+    stop_detached(options)
+    raise StartupError(f"the stack was not ready after {timeout:.0f} s; see {log_path}")
+
+
+def stop_detached(options: StackOptions, timeout: float = 20.0) -> bool:
+    """`coughcloud down`: stop the background supervisor, then any child it left behind."""
+    state = read_state(options)
+    pid = supervisor_pid(options)
+    stopped = pid is not None
+    if pid is not None:
+        processes.stop_pid(pid, timeout)
+    for child in (state or {}).get("children", []):
+        # Only a process that is still the one recorded (PIDs get reused).
+        if processes.pid_alive(child["pid"]) and _cmdline(child["pid"]) == child["cmdline"]:
+            processes.stop_pid(child["pid"])
+            stopped = True
+    for path in (options.stack_env, options.state_file, options.state_dir / "stack.pid"):
+        path.unlink(missing_ok=True)
+    return stopped

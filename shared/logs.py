@@ -283,3 +283,32 @@ def log_upload_url_issued(key: str, name: str, content_type: str, size: int) -> 
 
 def log_api_error(method: str, path: str, error: BaseException) -> None:
     _emit("ERROR", f"{method} {path} failed", stage="results_api", **_error_fields(error))
+
+
+# --- local stack: the Eventarc bridge (local_stack/bridge.py) ---------------------------------
+
+
+def log_bridge_delivery_failed(
+    function: str, message_id: str, attempt: int, reason: str, retry_in_s: float | None
+) -> None:
+    then = f"redelivered in {retry_in_s:.2f} s" if retry_in_s is not None else "retry budget spent"
+    _emit(
+        "WARNING",
+        f"Delivery {attempt} of message {message_id} to {function} failed ({reason}); {then}",
+        stage="bridge",
+        function=function,
+        message_id=message_id,
+        attempt=attempt,
+    )
+
+
+def log_bridge_dead_lettered(function: str, message_id: str, attempts: int, topic: str) -> None:
+    _emit(
+        "ERROR",
+        f"Message {message_id} for {function} sent to {topic} after {attempts} delivery attempts",
+        stage="bridge",
+        function=function,
+        message_id=message_id,
+        attempts=attempts,
+        dead_letter_topic=topic,
+    )

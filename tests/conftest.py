@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from local_stack.emulators import Emulators, start_emulators
-from local_stack.processes import LOCAL_DIR
+from local_stack.processes import LOCAL_DIR, Child
+from local_stack.stack import StackOptions, start_detached, stop_detached
 from shared.config import settings
 
 TEST_LOG_DIR = LOCAL_DIR / "test-logs"
+# The test stack lives apart from a developer's `make run` (its own stack.env, logs, PIDs).
+TEST_STACK = StackOptions(
+    state_dir=LOCAL_DIR / "test-stack",
+    extra_cors_origins=("http://allowed.example",),
+    retry_base_s=0.25,
+    retry_max_s=2.0,
+)
 
 
 def _export(env: Mapping[str, str]) -> dict[str, str | None]:
@@ -47,3 +57,32 @@ def emulators() -> Iterator[Emulators]:
     finally:
         _restore(previous)
         started.stop()
+
+
+@dataclass
+class RunningStack:
+    """The session's stack: `env` as in its stack.env, `state` as in its stack.json."""
+
+    env: dict[str, str]
+    state: dict[str, Any]
+    options: StackOptions
+    # Processes a test started in place of the stack's own (a restarted emulator), stopped last.
+    adopted: list[Child] = field(default_factory=list)
+
+    def child(self, name: str) -> dict[str, Any]:
+        """name, pid, port, log and cmdline of one of the stack's processes."""
+        return next(c for c in self.state["children"] if c["name"] == name)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    """The whole local stack, started as `coughcloud up --detach` does; `coughcloud down` at the end."""
+    stop_detached(TEST_STACK)  # a stack left over by an interrupted session
+    state = start_detached(TEST_STACK)
+    running = RunningStack(env=dict(state["env"]), state=state, options=TEST_STACK)
+    try:
+        yield running
+    finally:
+        stop_detached(TEST_STACK)
+        for child in running.adopted:
+            child.stop()

@@ -1,0 +1,83 @@
+"""Helpers of the integration tests: read results over HTTP, listen on a topic, copy an event."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import requests
+from google.cloud import pubsub_v1
+
+from shared.messages import FINISHED
+
+WAIT_S = 30.0
+
+
+def unique_name(prefix: str, suffix: str = ".wav") -> str:
+    return f"it/{prefix}/{uuid.uuid4().hex[:12]}{suffix}"
+
+
+def get_result(env: dict[str, str], name: str) -> requests.Response:
+    return requests.get(f"{env['RESULTS_API_URL']}/results", params={"name": name}, timeout=10)
+
+
+def wait_for_result(
+    env: dict[str, str], name: str, generation: int | None = None, timeout: float = WAIT_S
+) -> dict[str, Any]:
+    """Poll the HTTP API until `name` is done/failed (for `generation`, when given)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        reply = get_result(env, name)
+        if reply.status_code == 200:
+            last = reply.json()
+            if last["status"] in FINISHED and generation in (None, int(last["generation"])):
+                return last
+        time.sleep(0.02)
+    raise AssertionError(f"{name} not finished after {timeout} s; last document: {last}")
+
+
+class TopicTap:
+    """A subscription of its own on `topic`, created now: it sees what is published from now on."""
+
+    def __init__(self, env: dict[str, str], topic: str) -> None:
+        self.project = env["GOOGLE_CLOUD_PROJECT"]
+        self.subscriber = pubsub_v1.SubscriberClient()
+        self.path = self.subscriber.subscription_path(self.project, f"tap-{topic}-{uuid.uuid4().hex[:8]}")
+        self.subscriber.create_subscription(
+            name=self.path, topic=self.subscriber.topic_path(self.project, topic), ack_deadline_seconds=60
+        )
+
+    def pull(self) -> list[pubsub_v1.types.PubsubMessage]:
+        """Everything waiting now, acknowledged."""
+        found = []
+        while True:
+            reply = self.subscriber.pull(subscription=self.path, max_messages=100, timeout=10)
+            if not reply.received_messages:
+                return found
+            found += [r.message for r in reply.received_messages]
+            self.subscriber.acknowledge(
+                subscription=self.path, ack_ids=[r.ack_id for r in reply.received_messages]
+            )
+
+    def wait_for(self, count: int, match: Any = lambda m: True, timeout: float = WAIT_S) -> list[Any]:
+        """Pull until `count` messages matching `match` have arrived; return those."""
+        matched: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(matched) < count and time.monotonic() < deadline:
+            matched += [m for m in self.pull() if match(m)]
+            time.sleep(0.02)
+        return matched
+
+    def close(self) -> None:
+        self.subscriber.delete_subscription(subscription=self.path)
+        self.subscriber.close()
+
+
+def republish(env: dict[str, str], topic: str, message: Any, times: int = 1) -> None:
+    """Publish copies of `message` (data and attributes) on `topic`: a redelivered event."""
+    publisher = pubsub_v1.PublisherClient()
+    path = publisher.topic_path(env["GOOGLE_CLOUD_PROJECT"], topic)
+    for _ in range(times):
+        publisher.publish(path, bytes(message.data), **dict(message.attributes)).result(timeout=10)

@@ -1,0 +1,17 @@
+"""Fixtures of the function tests: an isolated bucket/topics/collection per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from shared.config import settings
+from tests.unit.pipeline_support import Pipeline, make_pipeline
+
+
+@pytest.fixture
+def pipeline(emulators: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """A bucket, topics (each with a subscription) and a results collection for one test."""
+    yield make_pipeline(monkeypatch)
+    settings.cache_clear()

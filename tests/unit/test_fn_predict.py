@@ -1,0 +1,158 @@
+"""functions/predict.py through functions-framework's test client, on the real emulators."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from functions_framework import create_app
+from google.api_core import exceptions as api_exceptions
+
+from shared import results
+from shared.config import settings
+from shared.messages import LABELS, FeaturesMessage
+from shared.model import INCONCLUSIVE
+from shared.prediction import predict_features
+from tests.fixtures.audio_files import sample_file
+from tests.unit.pipeline_support import Pipeline, deliver, pubsub_event, storage_event
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def preprocess() -> Any:
+    return create_app(target="preprocess", source="functions/preprocess.py").test_client()
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    return create_app(target="predict", source="functions/predict.py").test_client()
+
+
+def features_for(pipeline: Pipeline, preprocess: Any, name: str, seconds: float = 1.0) -> Any:
+    """Upload a clip, run preprocess on it, and return the features message it published."""
+    event = pipeline.upload(name, sample_file("wav_pcm16", seconds=seconds))
+    assert deliver(preprocess, storage_event(event)).status_code == 200
+    [message] = pipeline.messages("features")
+    return message
+
+
+def test_result_is_written_once_and_published_once_for_three_deliveries(
+    client: Any, preprocess: Any, pipeline: Pipeline
+) -> None:
+    message = features_for(pipeline, preprocess, "cough.wav")
+    for _ in range(3):
+        reply = deliver(client, pubsub_event(message.data, dict(message.attributes)))
+        assert reply.status_code == 200
+
+    key = pipeline.key("cough.wav")
+    doc = results.get(key)
+    assert doc["status"] == "done"
+    assert doc["label"] in (*LABELS, INCONCLUSIVE)
+    assert set(doc["probabilities"]) == set(LABELS)
+    assert sum(doc["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert doc["confidence"] == pytest.approx(max(doc["probabilities"].values()))
+    assert set(doc["model"]) == {"name", "version", "sha256"}
+    assert {"inference_ms", "predict_ms", "pipeline_ms", "decode_ms"} <= set(doc["timings"])
+
+    [published] = pipeline.messages("results")
+    body = json.loads(published.data)
+    assert body["key"] == key
+    assert (body["status"], body["label"], body["generation"]) == ("done", doc["label"], doc["generation"])
+    assert body["created_at"] == doc["created_at"].isoformat()
+    assert dict(published.attributes) == {
+        "key": key,
+        "generation": str(doc["generation"]),
+        "status": "done",
+        "label": doc["label"],
+    }
+
+
+def test_concurrent_deliveries_produce_one_result_message(preprocess: Any, pipeline: Pipeline) -> None:
+    message = features_for(pipeline, preprocess, "race.wav")
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda _: predict_features(message.data, dict(message.attributes), None), range(6)))
+    assert results.get(pipeline.key("race.wav"))["status"] == "done"
+    assert len(pipeline.messages("results")) == 1
+
+
+def test_a_different_feature_spec_is_a_model_error(client: Any, preprocess: Any, pipeline: Pipeline) -> None:
+    message = features_for(pipeline, preprocess, "spec.wav")
+    features = FeaturesMessage.from_bytes(message.data)
+    altered = dataclasses.replace(
+        features, spec={**features.spec, "hop_length": features.spec["hop_length"] * 2}
+    )
+    assert deliver(client, pubsub_event(altered.to_bytes(), altered.attributes())).status_code == 200
+
+    doc = results.get(pipeline.key("spec.wav"))
+    assert (doc["status"], doc["error"]["code"]) == ("failed", "model_error")
+    assert "hop_length" in doc["error"]["message"]
+    assert pipeline.messages("results") == []
+
+
+def test_features_of_an_older_generation_are_ignored(
+    client: Any, preprocess: Any, pipeline: Pipeline
+) -> None:
+    old = features_for(pipeline, preprocess, "gen.wav")
+    new = features_for(pipeline, preprocess, "gen.wav", seconds=1.5)
+    assert deliver(client, pubsub_event(old.data, dict(old.attributes))).status_code == 200
+    assert results.get(pipeline.key("gen.wav"))["status"] == "features_ready"
+    assert pipeline.messages("results") == []
+
+    assert deliver(client, pubsub_event(new.data, dict(new.attributes))).status_code == 200
+    doc = results.get(pipeline.key("gen.wav"))
+    assert (doc["status"], str(doc["generation"])) == ("done", new.attributes["generation"])
+
+
+def test_unreadable_message_fails_its_document(client: Any, preprocess: Any, pipeline: Pipeline) -> None:
+    message = features_for(pipeline, preprocess, "garbled.wav")
+    assert deliver(client, pubsub_event(b"{not json", dict(message.attributes))).status_code == 200
+    doc = results.get(pipeline.key("garbled.wav"))
+    assert (doc["status"], doc["error"]["code"]) == ("failed", "internal")
+
+
+def test_unreadable_message_without_attributes_is_acknowledged(client: Any, pipeline: Pipeline) -> None:
+    assert deliver(client, pubsub_event(b"\x00\x01", {})).status_code == 200
+
+
+def _publish_fails(*args: object, **kwargs: object) -> str:
+    raise api_exceptions.ServiceUnavailable("pubsub is down")
+
+
+def test_failed_result_publish_is_redone_on_redelivery(
+    client: Any, preprocess: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = features_for(pipeline, preprocess, "publish.wav")
+    with monkeypatch.context() as patch:
+        patch.setattr("shared.pubsub.publish", _publish_fails)
+        assert deliver(client, pubsub_event(message.data, dict(message.attributes))).status_code == 500
+    assert results.get(pipeline.key("publish.wav"))["status"] == "features_ready"
+
+    assert deliver(client, pubsub_event(message.data, dict(message.attributes))).status_code == 200
+    assert results.get(pipeline.key("publish.wav"))["status"] == "done"
+    assert len(pipeline.messages("results")) == 1
+
+
+def test_last_attempt_dead_letters_and_fails(
+    client: Any, preprocess: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = features_for(pipeline, preprocess, "last.wav")
+
+    def store_down(*args: object, **kwargs: object) -> None:
+        raise api_exceptions.DeadlineExceeded("firestore is slow")
+
+    monkeypatch.setattr("shared.results.mark_done", store_down)
+    attempts = settings().MAX_DELIVERY_ATTEMPTS
+    early = pubsub_event(message.data, dict(message.attributes), delivery_attempt=attempts - 1)
+    assert deliver(client, early).status_code == 500
+    last = pubsub_event(message.data, dict(message.attributes), delivery_attempt=attempts)
+    assert deliver(client, last).status_code == 200
+
+    doc = results.get(pipeline.key("last.wav"))
+    assert (doc["status"], doc["error"]["code"]) == ("failed", "internal")
+    [dead] = pipeline.messages("features-dead")
+    assert dead.data == message.data
+    assert dead.attributes["CloudPubSubDeadLetterSourceDeliveryCount"] == str(attempts)

@@ -1,0 +1,49 @@
+"""CORS on the running results_api: the page's origin (and the test stack's extra one) only."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.conftest import TEST_STACK
+
+pytestmark = pytest.mark.integration
+
+REFUSED = ("http://evil.example", "null", "http://127.0.0.1:1")
+
+
+def _allowed(env: dict[str, str]) -> list[str]:
+    return [env["FRONTEND_URL"], *TEST_STACK.extra_cors_origins]
+
+
+def _requests(env: dict[str, str], origin: str) -> list[requests.Response]:
+    """A found-nothing GET (an error reply), a health check and a preflight, from `origin`."""
+    api = env["RESULTS_API_URL"]
+    headers = {"Origin": origin}
+    preflight = {
+        **headers,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    return [
+        requests.get(f"{api}/results", params={"name": "no/such/upload.wav"}, headers=headers, timeout=10),
+        requests.get(f"{api}/healthz", headers=headers, timeout=10),
+        requests.options(f"{api}/uploads", headers=preflight, timeout=10),
+    ]
+
+
+def test_allowed_origins_get_cors_headers_on_every_reply_even_errors(env):
+    for origin in _allowed(env):
+        missing, found, preflight = _requests(env, origin)
+        assert missing.status_code == 404
+        assert found.status_code == 200
+        assert preflight.status_code == 204
+        for reply in (missing, found, preflight):
+            assert reply.headers.get("Access-Control-Allow-Origin") == origin
+        assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+
+
+@pytest.mark.parametrize("origin", REFUSED)
+def test_other_origins_get_no_cors_headers(env, origin):
+    for reply in _requests(env, origin):
+        assert "Access-Control-Allow-Origin" not in reply.headers

@@ -36,9 +36,17 @@ TARGETS_MS = {("wav_pcm16", 5): 10.0, ("webm_opus", 5): 25.0}
 STAGES = ("decode_ms", "features_ms", "inference_ms")
 
 
-def machine() -> dict[str, object]:
-    """Where a figure was measured (shared by the bench scripts' JSON)."""
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+def save_results(path: Path, report: dict[str, object]) -> None:
+    """Write a benchmark's JSON with where and when it was measured (shared by the bench scripts)."""
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    report = {
+        **report,
+        "machine": machine,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {path}")
 
 
 def recording(seconds: float, seed: int = 0) -> np.ndarray:
@@ -103,13 +111,9 @@ def main() -> None:
         "runs": args.runs,
         "source_rate": SOURCE_RATE,
         "model": model.info,
-        "machine": machine(),
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "rows": rows,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    save_results(RESULTS, report)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.clip_cost import machine
+from bench.clip_cost import save_results
 from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cold_start.json"
@@ -147,8 +147,6 @@ def main() -> None:
         "benchmark": "cold_start",
         "how": "fresh `python -c` child per run; parent wall clock from spawn to the child's first "
         "classification; child's ru_maxrss; median after one untimed warm-up run",
-        "machine": machine(),
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "litert_wav": litert,
         "litert_webm": litert_webm,
         "baseline_wav": baseline,
@@ -156,9 +154,7 @@ def main() -> None:
         "targets": {"fresh_process_s": TARGET_S, "ratio": TARGET_RATIO, "peak_rss_mb": TARGET_RSS_MB},
         "met": checks,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    save_results(RESULTS, report)
 
 
 if __name__ == "__main__":

@@ -99,27 +99,23 @@ class FeatureSpec:
         return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
 
 
+# Slaney's mel scale (librosa, htk=False): linear below 1 kHz, logarithmic above.
+_MEL_HZ_STEP = 200.0 / 3
+_LOG_HZ = 1000.0
+_LOG_MEL = _LOG_HZ / _MEL_HZ_STEP
+_LOG_STEP = np.log(6.4) / 27.0
+
+
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale: linear below 1 kHz, logarithmic above (librosa, htk=False)."""
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
     hz = np.asarray(hz, dtype=np.float64)
-    linear = hz / f_sp
-    log = min_log_mel + np.log(np.maximum(hz, min_log_hz) / min_log_hz) / logstep
-    return np.where(hz >= min_log_hz, log, linear)
+    log = _LOG_MEL + np.log(np.maximum(hz, _LOG_HZ) / _LOG_HZ) / _LOG_STEP
+    return np.where(hz >= _LOG_HZ, log, hz / _MEL_HZ_STEP)
 
 
 def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
     mel = np.asarray(mel, dtype=np.float64)
-    linear = f_sp * mel
-    log = min_log_hz * np.exp(logstep * (mel - min_log_mel))
-    return np.where(mel >= min_log_mel, log, linear)
+    log = _LOG_HZ * np.exp(_LOG_STEP * (mel - _LOG_MEL))
+    return np.where(mel >= _LOG_MEL, log, _MEL_HZ_STEP * mel)
 
 
 @functools.cache

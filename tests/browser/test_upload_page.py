@@ -1,0 +1,128 @@
+"""The upload page in headless Chromium against the real local stack: what a visitor sees."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from shared.config import REPO_ROOT
+from tests.fixtures.audio_files import sample_file
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
+
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
+LABELS = {"Dry cough", "Wet cough", "Not a cough", "Inconclusive"}
+RESULT_TIMEOUT_MS = 60_000
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def in_memory_file(name: str, data: bytes, mime_type: str) -> dict:
+    return {"name": name, "mimeType": mime_type, "buffer": data}
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_text("Results API:")).to_be_visible()
+
+
+def upload(page: Page, file: dict) -> None:
+    page.get_by_label("Audio file").set_input_files(file)
+    page.get_by_role("button", name="Upload and classify").click()
+
+
+def wait_for_final(page: Page) -> str:
+    result = page.locator("[data-testid=result][data-status=done], [data-testid=result][data-status=failed]")
+    expect(result).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    return result.get_attribute("data-status") or ""
+
+
+def assert_classified(page: Page) -> None:
+    assert wait_for_final(page) == "done"
+    expect(page.get_by_test_id("label")).to_be_visible()
+    label_text = page.get_by_test_id("label").inner_text()
+    assert any(label_text.startswith(label) for label in LABELS), label_text
+    bars = page.get_by_test_id("probability")
+    assert bars.count() >= 3
+    percents = [
+        float(re.search(r"([\d.]+)%", bars.nth(i).inner_text()).group(1)) for i in range(bars.count())
+    ]
+    assert sum(percents) == pytest.approx(100, abs=1)
+    expect(page.get_by_test_id("model")).to_contain_text(re.compile(r"Model: \S+ \S+"))
+
+
+def test_uploading_a_recording_shows_its_label_and_probability_bars(page: Page, stack) -> None:
+    open_page(page, stack.env["FRONTEND_URL"])
+    upload(page, in_memory_file("cough.wav", sample_file("wav_pcm16", seconds=1.5, rate=16_000), "audio/wav"))
+    assert_classified(page)
+    object_name = page.get_by_test_id("result").inner_text()
+    assert re.search(r"web/\d{8}T\d{6}Z-[0-9a-f]{8}-cough\.wav", object_name)
+    screenshot(page, "upload-result")
+
+    # The history survives a reload and reopens the result.
+    page.reload()
+    history = page.get_by_test_id("history")
+    expect(history).to_contain_text("cough.wav")
+    history.get_by_role("button", name=re.compile("Open the result of cough.wav")).first.click()
+    assert_classified(page)
+    screenshot(page, "upload-reopened-from-history")
+
+
+def test_recording_from_the_microphone_with_the_keyboard_gives_a_result(phone_page: Page, stack) -> None:
+    page = phone_page
+    open_page(page, stack.env["FRONTEND_URL"])
+    record = page.get_by_role("button", name="Record from microphone")
+    for _ in range(10):
+        if record.evaluate("button => button === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    else:
+        pytest.fail("the record button cannot be reached with Tab")
+    page.keyboard.press("Enter")
+
+    # The level meter moves with the fake microphone's cough; Stop has the focus.
+    expect(page.get_by_label("Microphone level")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#mic-level')?.value > 0.2")
+    expect(page.get_by_role("button", name="Stop recording")).to_be_focused()
+    expect(page.get_by_text("0:02 / 0:30")).to_be_visible(timeout=10_000)
+    screenshot(page, "recording-phone")
+    page.keyboard.press("Enter")
+
+    chosen = page.get_by_test_id("chosen")
+    expect(chosen).to_contain_text(re.compile(r"recording-.*\.webm"))
+    chosen.get_by_role("button", name="Upload and classify").click()
+    assert_classified(page)
+    screenshot(page, "recording-result-phone")
+
+
+def test_a_corrupt_file_shows_its_error_in_plain_words(page: Page, stack) -> None:
+    open_page(page, stack.env["FRONTEND_URL"])
+    # A wav cut off inside its format chunk: recognisably a wav, but no audio stream to decode.
+    broken = sample_file("wav_pcm16", seconds=1.0, rate=16_000)[:30]
+    upload(page, in_memory_file("broken.wav", broken, "audio/wav"))
+    assert wait_for_final(page) == "failed"
+    failure = page.get_by_test_id("failure")
+    expect(failure).to_contain_text("could not be read as audio")
+    expect(failure).to_contain_text("(corrupt_audio)")
+    assert page.get_by_test_id("failure-message").inner_text().strip() not in {"", "no details"}
+    expect(page.get_by_test_id("history")).to_contain_text("Failed")
+    screenshot(page, "corrupt-file")
+
+
+def test_a_disallowed_origin_shows_the_cors_refusal(page: Page, foreign_origin_page_url: str) -> None:
+    open_page(page, foreign_origin_page_url)
+    upload(page, in_memory_file("cough.wav", sample_file("wav_pcm16", seconds=1.0, rate=16_000), "audio/wav"))
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("refused this page's origin")
+    expect(alert).to_contain_text("CORS")
+    assert alert.get_attribute("data-kind") == "cors"
+    expect(page.get_by_test_id("result")).to_have_count(0)
+    screenshot(page, "cors-refused")

@@ -19,6 +19,7 @@ import json
 import signal
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -51,7 +52,9 @@ def storage_cloudevent(message: Message) -> tuple[dict[str, str], bytes]:
         "ce-id": message.message_id,
         "ce-type": FINALIZED,
         "ce-source": f"//storage.googleapis.com/projects/_/buckets/{obj['bucket']}",
-        "ce-subject": f"objects/{obj['name']}",
+        # Percent-encoded as the CloudEvents HTTP binding requires: a name may hold any
+        # Unicode (咳嗽.wav) and even control characters, which an HTTP header cannot carry.
+        "ce-subject": "objects/" + urllib.parse.quote(obj["name"], safe="/"),
         "ce-time": obj.get("updated") or obj.get("timeCreated") or _now(),
         "Content-Type": "application/json",
     }

@@ -1,7 +1,6 @@
 """Hostile uploads against the running local stack, with the time each takes to fail.
 
-    .venv/bin/coughcloud up --detach
-    .venv/bin/python -m bench.hostile            # prints a table, writes bench/results/hostile.json
+    .venv/bin/python -m bench.hostile     # starts a stack of its own; writes bench/results/hostile.json
 
 Every file from bench/hostile_files.py is uploaded with the official Storage client,
 under its (possibly hostile) object name. Each must end `failed` with its own code,
@@ -23,7 +22,7 @@ from typing import Any
 import requests
 
 from bench.hostile_files import HostileFile, generate
-from bench.stack_io import RESULTS_DIR, Stack, connect
+from bench.stack_io import RESULTS_DIR, Stack, own_stack
 
 TARGET_S = 5.0
 WAIT_S = 60.0
@@ -94,10 +93,9 @@ def summary(outcomes: list[HostileOutcome], healthy: bool) -> dict[str, Any]:
 
 
 def main() -> int:
-    stack = connect()
-    with tempfile.TemporaryDirectory() as tmp:
+    with own_stack("bench-hostile") as stack, tempfile.TemporaryDirectory() as tmp:
         outcomes = run_hostile(stack, Path(tmp))
-    healthy = requests.get(f"{stack.api_url}/healthz", timeout=5).ok
+        healthy = requests.get(f"{stack.api_url}/healthz", timeout=5).ok
     report = {"summary": summary(outcomes, healthy), "outcomes": [asdict(o) for o in outcomes]}
     for o in outcomes:
         mark = "ok " if o.ok else "BAD"

@@ -1,29 +1,34 @@
 """A running local stack as the reliability benchmarks use it: upload with the official
 Storage client, read result documents from Firestore in batches, listen on a topic.
 
-`connect()` reads `.local/stack.env` (written by `coughcloud up`), exports it so every
-Google client and `shared.config.settings()` in this process point at the emulators.
+`own_stack()` starts a stack of the benchmark's own and exports its endpoints, so every
+Google client and `shared.config.settings()` in this process point at its emulators.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from google.cloud import firestore, pubsub_v1, storage
 
+from local_stack import processes
+from local_stack.functions import start_function
+from local_stack.processes import LOCAL_DIR, Child
+from local_stack.stack import StackOptions, start_detached, stop_detached
 from shared.config import REPO_ROOT, settings
 from shared.messages import FINISHED
 from shared.names import result_key
 
-STACK_ENV = REPO_ROOT / ".local" / "stack.env"
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 BATCH = 100
 
@@ -39,14 +44,12 @@ class Uploaded:
     finished: float
 
 
-def read_env(path: Path = STACK_ENV) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return {k.strip(): v.strip() for k, v in pairs if not k.lstrip().startswith("#")}
-
-
 @dataclass
 class Stack:
     env: dict[str, str]
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
+    log_dir: Path = LOCAL_DIR
+    replacements: list[Child] = field(default_factory=list, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +77,27 @@ class Stack:
         if not hasattr(self._local, "bucket"):
             self._local.bucket = storage.Client(project=self.project).bucket(self.bucket)
         return self._local.bucket
+
+    def pid(self, child: str) -> int:
+        """The PID of one of the stack's processes (or of its replacement)."""
+        for replacement in reversed(self.replacements):
+            if replacement.name == child:
+                return replacement.pid
+        return next(c["pid"] for c in self.state["children"] if c["name"] == child)
+
+    def restart_function(self, name: str) -> Child:
+        """SIGKILL a function's server by PID; start it again on its port with its environment."""
+        pid = self.pid(name)
+        port = next(c["port"] for c in self.state["children"] if c["name"] == name)
+        raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        env = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+        os.kill(pid, signal.SIGKILL)
+        while processes.pid_alive(pid):
+            time.sleep(0.01)
+        child = start_function(name, port, env, self.log_dir)
+        self.replacements.append(child)
+        child.wait_ready()
+        return child
 
     def upload(self, name: str, data: bytes, content_type: str = "audio/wav") -> Uploaded:
         started = time.time()
@@ -113,10 +137,20 @@ class Stack:
         return final
 
 
-def connect(path: Path = STACK_ENV) -> Stack:
-    if not path.exists():
-        raise SystemExit(f"{path} not found: start the stack first (.venv/bin/coughcloud up --detach)")
-    return Stack(read_env(path))
+@contextmanager
+def own_stack(name: str) -> Iterator[Stack]:
+    """A fresh local stack for one benchmark (its own ports, state and logs under .local/<name>),
+    started as `coughcloud up --detach` does and stopped, with anything restarted, at the end."""
+    options = StackOptions(state_dir=LOCAL_DIR / name)
+    stop_detached(options)  # left over by an interrupted run
+    state = start_detached(options)
+    stack = Stack(dict(state["env"]), state=state, log_dir=options.log_dir)
+    try:
+        yield stack
+    finally:
+        stop_detached(options)
+        for child in stack.replacements:
+            child.stop()
 
 
 class TopicCounter:

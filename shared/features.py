@@ -79,24 +79,34 @@ class FeatureSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
-        """Inverse of `to_dict`; raises ValueError on missing or unknown fields."""
+        """Inverse of `to_dict`; raises ValueError on missing, unknown or mistyped fields."""
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         missing = sorted(set(known) - set(data))
         if unknown or missing:
             raise ValueError(f"feature spec: unknown fields {unknown}, missing fields {missing}")
-        values = {}
-        for name, f in known.items():
-            kind = type(f.default)
-            value = data[name]
-            if kind is bool and not isinstance(value, bool):
-                raise ValueError(f"feature spec: {name} must be a boolean")
-            values[name] = kind(value)
+        values = {name: _coerce(name, type(f.default), data[name]) for name, f in known.items()}
         return cls(**values)
 
     def differences(self, other: FeatureSpec) -> list[str]:
         """Names of the fields whose values differ, e.g. to explain a refused spec."""
         return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
+
+def _coerce(name: str, kind: type, value: Any) -> Any:
+    """`value` as the field's type, refusing lossy conversions (20.5 for an int, "1" for a float)."""
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        ok = ok or (isinstance(value, float) and value.is_integer())
+    elif kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise ValueError(f"feature spec: {name}={value!r} is not a {kind.__name__}")
+    return kind(value)
 
 
 # Slaney's mel scale (librosa, htk=False): linear below 1 kHz, logarithmic above.

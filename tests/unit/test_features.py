@@ -111,8 +111,9 @@ def test_spec_from_dict_rejects_unknown_missing_and_mistyped_fields() -> None:
         FeatureSpec.from_dict({k: v for k, v in data.items() if k != "n_mfcc"})
     with pytest.raises(ValueError):
         FeatureSpec.from_dict({**data, "n_mfcc": "many"})
-    with pytest.raises(ValueError):
-        FeatureSpec.from_dict({**data, "center": "yes"})
+    for field, bad in (("center", "yes"), ("n_mfcc", 20.5), ("n_mfcc", True), ("fmin", "20"), ("window", 1)):
+        with pytest.raises(ValueError, match=field):
+            FeatureSpec.from_dict({**data, field: bad})
 
 
 def test_spec_refuses_what_mfcc_does_not_implement() -> None:

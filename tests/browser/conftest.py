@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from local_stack.frontend import FrontendServer
+from local_stack.processes import free_port
 from shared.config import REPO_ROOT
 from tests.fixtures.audio_files import sample_file
 
@@ -74,34 +72,20 @@ def phone_page(browser: Browser) -> Iterator[Page]:
     yield from _page(browser, PHONE)
 
 
-class _PageWithConfig(http.server.SimpleHTTPRequestHandler):
-    """Serves dist/ plus a /config.json pointing at the stack's API, from an origin it doesn't allow."""
-
-    api_url = ""
-
-    def do_GET(self) -> None:
-        if self.path.split("?")[0] == "/config.json":
-            body = json.dumps({"apiUrl": self.api_url}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().do_GET()
-
-    def log_message(self, *args: object) -> None:
-        pass
+def _serve_page(api_url: str) -> Iterator[str]:
+    server = FrontendServer(free_port(), api_url)
+    server.start()
+    yield f"{server.url}/"
+    server.stop()
 
 
 @pytest.fixture
 def foreign_origin_page_url(stack) -> Iterator[str]:
-    """The same page, served from a local port that is not in CORS_ALLOWED_ORIGINS."""
-    handler = type("Handler", (_PageWithConfig,), {"api_url": stack.env["RESULTS_API_URL"]})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=DIST))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    """The same page and config.json, served from a local port that is not in CORS_ALLOWED_ORIGINS."""
+    yield from _serve_page(stack.env["RESULTS_API_URL"])
+
+
+@pytest.fixture
+def page_with_api_down_url() -> Iterator[str]:
+    """The page, configured with an API address where nothing listens."""
+    yield from _serve_page(f"http://127.0.0.1:{free_port()}")

@@ -126,3 +126,13 @@ def test_a_disallowed_origin_shows_the_cors_refusal(page: Page, foreign_origin_p
     assert alert.get_attribute("data-kind") == "cors"
     expect(page.get_by_test_id("result")).to_have_count(0)
     screenshot(page, "cors-refused")
+
+
+def test_an_unreachable_api_is_shown_as_such(page: Page, page_with_api_down_url: str) -> None:
+    open_page(page, page_with_api_down_url)
+    upload(page, in_memory_file("cough.wav", sample_file("wav_pcm16", seconds=1.0, rate=16_000), "audio/wav"))
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Could not reach the results API")
+    assert alert.get_attribute("data-kind") == "unreachable"
+    expect(page.get_by_test_id("chosen")).to_be_visible()  # the chosen file stays, ready to retry
+    screenshot(page, "api-unreachable")

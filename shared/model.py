@@ -6,7 +6,7 @@ metrics, sha256 of model.tflite). `load_model(uri)` reads it from a local path o
 `gs://bucket/prefix` (google-cloud-storage, which honours STORAGE_EMULATOR_HOST),
 checks the sha256, and keeps it for the life of the process.
 
-LiteRT is imported inside `load_model`, so importing this module stays cheap (the
+LiteRT is imported only when a model is loaded, so importing this module stays cheap (the
 preprocess function only needs `feature_spec`, which reads metadata.json alone).
 """
 
@@ -66,8 +66,11 @@ class CoughModel:
         self.name = str(metadata["name"])
         self.version = str(metadata["version"])
         self.sha256 = digest
-        self.labels = tuple(str(label) for label in metadata["labels"])
-        self.threshold = float(metadata["threshold"])
+        try:
+            self.labels = tuple(str(label) for label in metadata["labels"])
+            self.threshold = float(metadata["threshold"])
+        except (TypeError, ValueError):
+            raise ModelError(f"metadata.json at {uri} has unreadable labels or threshold.") from None
         self.spec = _spec_from(metadata["feature_spec"], uri)
         self._lock = threading.Lock()
         self._interpreter = _interpreter(tflite, uri)
@@ -195,8 +198,10 @@ def _read(uri: str, filename: str) -> bytes:
 
 
 def _read_gcs(uri: str, filename: str) -> bytes:
+    """An object's bytes; a missing one is a ModelError, an unavailable service a TransientError."""
     from google.api_core import exceptions
 
+    from shared.faults import is_transient
     from shared.storage import client
 
     bucket, _, prefix = uri.removeprefix("gs://").partition("/")
@@ -205,5 +210,7 @@ def _read_gcs(uri: str, filename: str) -> bytes:
         return client().bucket(bucket).blob(name).download_as_bytes()
     except exceptions.NotFound:
         raise ModelError(f"The model file gs://{bucket}/{name} does not exist.") from None
-    except (exceptions.ServerError, exceptions.TooManyRequests, ConnectionError) as error:
-        raise TransientError(f"Reading gs://{bucket}/{name} failed: {error}") from error
+    except Exception as error:
+        if is_transient(error):
+            raise TransientError(f"Reading gs://{bucket}/{name} failed: {error}") from error
+        raise

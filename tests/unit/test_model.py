@@ -130,17 +130,21 @@ def test_sha256_mismatch_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("filename", "content", "message"),
     [
-        (lambda folder: (folder / "model.tflite").unlink(), "Cannot read the model file"),
-        (lambda folder: (folder / "metadata.json").write_text("{not json"), "not valid JSON"),
-        (lambda folder: (folder / "metadata.json").write_text("[]"), "not a JSON object"),
-        (lambda folder: (folder / "metadata.json").write_text(json.dumps({"name": "x"})), "lacks version"),
+        ("model.tflite", None, "Cannot read the model file"),
+        ("metadata.json", "{not json", "not valid JSON"),
+        ("metadata.json", "[]", "not a JSON object"),
+        ("metadata.json", json.dumps({"name": "x"}), "lacks version"),
+        ("metadata.json", json.dumps({**METADATA, "threshold": "high"}), "threshold"),
     ],
 )
-def test_broken_folders_are_model_errors(tmp_path: Path, change, message: str) -> None:
+def test_broken_folders_are_model_errors(tmp_path: Path, filename: str, content: str | None, message: str):
     folder = _copy(tmp_path)
-    change(folder)
+    if content is None:
+        (folder / filename).unlink()
+    else:
+        (folder / filename).write_text(content)
     with pytest.raises(ModelError, match=message):
         load_model(str(folder))
 
@@ -192,6 +196,7 @@ def test_loads_from_a_gs_uri(monkeypatch: pytest.MonkeyPatch) -> None:
         "models/cough-classifier/9.9.9/metadata.json": json.dumps({**METADATA, "version": "9.9.9"}).encode(),
         "models/missing/1/metadata.json": exceptions.NotFound("no such object"),
         "models/flaky/1/metadata.json": exceptions.ServiceUnavailable("try later"),
+        "models/denied/1/metadata.json": exceptions.Forbidden("no access"),
     }
     monkeypatch.setattr("shared.storage.client", lambda: _Client(objects))
     model = load_model("gs://models/cough-classifier/9.9.9/")
@@ -201,3 +206,5 @@ def test_loads_from_a_gs_uri(monkeypatch: pytest.MonkeyPatch) -> None:
         model_module.feature_spec("gs://models/missing/1")
     with pytest.raises(TransientError):
         model_module.feature_spec("gs://models/flaky/1")
+    with pytest.raises(exceptions.Forbidden):  # a configuration fault: neither retried nor hidden
+        model_module.feature_spec("gs://models/denied/1")

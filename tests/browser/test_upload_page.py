@@ -136,3 +136,26 @@ def test_an_unreachable_api_is_shown_as_such(page: Page, page_with_api_down_url:
     assert alert.get_attribute("data-kind") == "unreachable"
     expect(page.get_by_test_id("chosen")).to_be_visible()  # the chosen file stays, ready to retry
     screenshot(page, "api-unreachable")
+
+
+def test_a_slow_upload_shows_its_progress(page: Page, stack) -> None:
+    open_page(page, stack.env["FRONTEND_URL"])
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 200_000},
+    )
+    data = sample_file("wav_pcm16", seconds=8.0, rate=48_000)  # ~770 kB: a few seconds at 200 kB/s
+    upload(page, in_memory_file("long-cough.wav", data, "audio/wav"))
+    progress = page.get_by_label(re.compile(r"Uploading… \d+%"))
+    expect(progress).to_be_visible()
+    page.wait_for_function(
+        "() => (p => p && p.value > 0 && p.value < 1)(document.querySelector('#upload-progress'))"
+    )
+    screenshot(page, "upload-progress")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    assert_classified(page)

@@ -1,15 +1,16 @@
 """Load on the running local stack: a 1000-upload burst, then a steady rate for 60 s.
 
-    .venv/bin/coughcloud up --detach
-    .venv/bin/python -m bench.load [--burst 1000] [--rate 20] [--seconds 60]
+    .venv/bin/python -m bench.load [--burst 1000] [--rate 20] [--seconds 60]   # starts its own stack
 
 Uploads go through the official Storage client (8 threads). Every upload must end
-`done` or `failed` (lost = 0). Latency per stage comes from each result document's
-`timings` (download, decode, features, publish, preprocess, queue, inference, predict,
-pipeline = first delivery to done); end to end is the document's `updated_at` at
-`done` minus the moment the upload call returned. Writes bench/results/load.json and
-bench/results/load_latency.png (histograms). The steady rate defaults to the highest
-rate bench/sustained_rate.py found, when its result file exists.
+`done` or `failed` (lost = 0), with exactly one `cough-results` message per `done`. A
+steady rate counts as held when the backlog clears within 5 s of the last upload.
+Latency per stage comes from each result document's `timings` (download, decode,
+features, publish, preprocess, queue, inference, predict; pipeline = first delivery to
+done); end to end is the document's `updated_at` at `done` minus the moment the upload
+call returned. Writes bench/results/load.json and bench/results/load_latency.png
+(histograms). The steady rate defaults to the highest rate bench/sustained_rate.py
+found, when its result file exists.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.stack_io import RESULTS_DIR, Stack, Uploaded, connect
+from bench.stack_io import RESULTS_DIR, Stack, TopicCounter, Uploaded, own_stack
+from shared.config import settings
 from tests.fixtures.audio_files import sample_file
 
 THREADS = 8
@@ -41,6 +43,8 @@ STAGES = (
     "pipeline_ms",
 )
 DEFAULT_RATE = 20.0
+QUIET_S = 2.0  # after the last result: late duplicates would arrive in this window
+HELD_DRAIN_S = 5.0  # a rate is held if the backlog clears this soon after the last upload
 
 
 @functools.cache
@@ -96,8 +100,11 @@ def percentiles(values: list[float]) -> dict[str, float | int | None]:
     }
 
 
-def analyse(uploads: list[Uploaded], finals: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[float]]:
-    """Counts, per-stage and end-to-end percentiles (ms); also the end-to-end values for plotting."""
+def analyse(
+    uploads: list[Uploaded], finals: dict[str, dict[str, Any]], published: Counter[str]
+) -> tuple[dict[str, Any], list[float]]:
+    """Counts, per-stage and end-to-end percentiles (ms); also the end-to-end values for plotting.
+    `published` counts the `cough-results` messages per key: exactly one per `done` upload."""
     done = [finals[u.key] for u in uploads if finals.get(u.key, {}).get("status") == "done"]
     failed = [finals[u.key] for u in uploads if finals.get(u.key, {}).get("status") == "failed"]
     e2e = [
@@ -115,6 +122,10 @@ def analyse(uploads: list[Uploaded], finals: dict[str, dict[str, Any]]) -> tuple
         "failed_codes": dict(Counter(f["error"]["code"] for f in failed)),
         "lost": len(uploads) - len(done) - len(failed),
         "attempts_over_1": sum(1 for d in done + failed if int(d.get("attempts") or 1) > 1),
+        "duplicate_results": sum(1 for u in uploads if published[u.key] > 1),
+        "missing_results": sum(
+            1 for u in uploads if finals.get(u.key, {}).get("status") == "done" and not published[u.key]
+        ),
         "upload_ms": percentiles([(u.finished - u.started) * 1000 for u in uploads]),
         "end_to_end_ms": percentiles(e2e),
         "stages_ms": stages,
@@ -160,25 +171,40 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for results")
     args = parser.parse_args(argv)
-    stack = connect()
     run = f"load-{int(time.time())}"
     report: dict[str, Any] = {}
     series: dict[str, list[float]] = {}
+    with own_stack("bench-load") as stack:
+        results = TopicCounter(stack, settings().RESULTS_TOPIC, "load-results")
+        uploads, upload_s = burst(stack, args.burst, f"{run}/burst")
+        t = time.monotonic()
+        finals = stack.wait_final(uploads, args.wait)
+        drain_s = time.monotonic() - t
+        time.sleep(QUIET_S)
+        report["burst"], series[f"burst of {args.burst}"] = analyse(uploads, finals, results.counts)
+        report["burst"].update(
+            upload_seconds=round(upload_s, 2), drain_seconds_after_uploads=round(drain_s, 2)
+        )
+        print("burst", json.dumps(report["burst"], indent=1))
 
-    uploads, upload_s = burst(stack, args.burst, f"{run}/burst")
-    t = time.monotonic()
-    finals = stack.wait_final(uploads, args.wait)
-    report["burst"], series[f"burst of {args.burst}"] = analyse(uploads, finals)
-    report["burst"]["upload_seconds"] = round(upload_s, 2)
-    report["burst"]["drain_seconds_after_uploads"] = round(time.monotonic() - t, 2)
-    print("burst", json.dumps(report["burst"], indent=1))
-
-    rate = args.rate or default_rate()
-    uploads, achieved = steady(stack, rate, args.seconds, f"{run}/steady")
-    finals = stack.wait_final(uploads, args.wait)
-    report["steady"], series[f"steady {rate:g}/s for {args.seconds:g} s"] = analyse(uploads, finals)
-    report["steady"].update(target_rate=rate, achieved_upload_rate=round(achieved, 2), seconds=args.seconds)
-    print("steady", json.dumps(report["steady"], indent=1))
+        rate = args.rate or default_rate()
+        uploads, achieved = steady(stack, rate, args.seconds, f"{run}/steady")
+        t = time.monotonic()
+        finals = stack.wait_final(uploads, args.wait)
+        drain_s = time.monotonic() - t
+        time.sleep(QUIET_S)
+        report["steady"], series[f"steady {rate:g}/s for {args.seconds:g} s"] = analyse(
+            uploads, finals, results.counts
+        )
+        report["steady"].update(
+            target_rate=rate,
+            achieved_upload_rate=round(achieved, 2),
+            seconds=args.seconds,
+            drain_seconds_after_uploads=round(drain_s, 2),
+            held=report["steady"]["lost"] == 0 and drain_s < HELD_DRAIN_S,
+        )
+        print("steady", json.dumps(report["steady"], indent=1))
+        results.close()
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "load.json").write_text(json.dumps(report, indent=1))

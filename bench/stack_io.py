@@ -52,10 +52,6 @@ class Stack:
     replacements: list[Child] = field(default_factory=list, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
-    def __post_init__(self) -> None:
-        os.environ.update(self.env)
-        settings.cache_clear()
-
     @property
     def project(self) -> str:
         return self.env["GOOGLE_CLOUD_PROJECT"]
@@ -85,8 +81,12 @@ class Stack:
                 return replacement.pid
         return next(c["pid"] for c in self.state["children"] if c["name"] == child)
 
-    def restart_function(self, name: str) -> Child:
-        """SIGKILL a function's server by PID; start it again on its port with its environment."""
+    def log_path(self, child: str) -> Path:
+        return Path(next(c["log"] for c in self.state["children"] if c["name"] == child))
+
+    def restart_function(self, name: str, down_s: float) -> Child:
+        """SIGKILL a function's server by PID; `down_s` later start it again on its port, with
+        the environment it had (read from /proc)."""
         pid = self.pid(name)
         port = next(c["port"] for c in self.state["children"] if c["name"] == name)
         raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
@@ -94,6 +94,7 @@ class Stack:
         os.kill(pid, signal.SIGKILL)
         while processes.pid_alive(pid):
             time.sleep(0.01)
+        time.sleep(down_s)
         child = start_function(name, port, env, self.log_dir)
         self.replacements.append(child)
         child.wait_ready()
@@ -145,6 +146,8 @@ def own_stack(name: str) -> Iterator[Stack]:
     stop_detached(options)  # left over by an interrupted run
     state = start_detached(options)
     stack = Stack(dict(state["env"]), state=state, log_dir=options.log_dir)
+    os.environ.update(stack.env)  # the official clients read the emulator hosts from here
+    settings.cache_clear()
     try:
         yield stack
     finally:

@@ -15,6 +15,7 @@ import requests
 
 from bench.hostile import HostileOutcome, run_hostile
 from bench.stack_io import Stack
+from shared.config import settings
 
 pytestmark = pytest.mark.integration
 
@@ -23,10 +24,15 @@ pytestmark = pytest.mark.integration
 def hostile_run(
     stack: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Stack, list[HostileOutcome], set[str]]:
-    client = Stack(dict(stack.env))
-    before = set(client.object_names())
-    outcomes = run_hostile(client, tmp_path_factory.mktemp("hostile"))
-    added = set(client.object_names()) - before
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in stack.env.items():
+            patch.setenv(key, value)
+        settings.cache_clear()
+        client = Stack(dict(stack.env))
+        before = set(client.object_names())
+        outcomes = run_hostile(client, tmp_path_factory.mktemp("hostile"))
+        added = set(client.object_names()) - before
+    settings.cache_clear()
     return client, outcomes, added
 
 

@@ -48,8 +48,8 @@ def triggers(config: Settings) -> list[Trigger]:
 
 
 def inspection_subscription(dead_letter_topic: str) -> str:
-    """A subscription that keeps every dead-lettered message for people and tests to look at."""
-    return f"{dead_letter_topic}-sub"
+    """A pull subscription that keeps every dead-lettered message to look at (as in infra/terraform/)."""
+    return f"{dead_letter_topic}-inspect"
 
 
 def model_uri(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> str:

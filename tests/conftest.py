@@ -8,6 +8,7 @@ Both stop every process they started (by PID) at the end of the session.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,13 +17,15 @@ import pytest
 
 from local_stack.emulators import Emulators, start_emulators
 from local_stack.processes import LOCAL_DIR, Child
-from local_stack.stack import StackOptions, start_detached, stop_detached
+from local_stack.stack import StackOptions, start_detached, stop_detached, supervisor_pid
 from shared.config import settings
 
 TEST_LOG_DIR = LOCAL_DIR / "test-logs"
-# The test stack lives apart from a developer's `make run` (its own stack.env, logs, PIDs).
+# Each session's stack lives apart from a developer's `make run` and from other sessions
+# running at the same time (its own stack.env, logs, PIDs).
+TEST_STACKS = LOCAL_DIR / "test-stacks"
 TEST_STACK = StackOptions(
-    state_dir=LOCAL_DIR / "test-stack",
+    state_dir=TEST_STACKS / str(os.getpid()),
     extra_cors_origins=("http://allowed.example",),
     retry_base_s=0.25,
     retry_max_s=2.0,
@@ -74,10 +77,19 @@ class RunningStack:
         return next(c for c in self.state["children"] if c["name"] == name)
 
 
+def _clean_up_abandoned_stacks() -> None:
+    """Stop what interrupted sessions left behind: stacks whose supervisor is gone."""
+    for state_dir in TEST_STACKS.glob("*"):
+        options = StackOptions(state_dir=state_dir)
+        if supervisor_pid(options) is None:
+            stop_detached(options)
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[RunningStack]:
     """The whole local stack, started as `coughcloud up --detach` does; `coughcloud down` at the end."""
-    stop_detached(TEST_STACK)  # a stack left over by an interrupted session
+    _clean_up_abandoned_stacks()
     state = start_detached(TEST_STACK)
     running = RunningStack(env=dict(state["env"]), state=state, options=TEST_STACK)
     try:
@@ -86,3 +98,4 @@ def stack() -> Iterator[RunningStack]:
         stop_detached(TEST_STACK)
         for child in running.adopted:
             child.stop()
+        shutil.rmtree(TEST_STACK.state_dir, ignore_errors=True)

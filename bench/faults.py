@@ -23,7 +23,6 @@ import os
 import signal
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -51,7 +50,7 @@ class Scenario:
     duplicate_results: int = 0
     missing_results: int = 0
     attempts_over_1: int = 0
-    failed_deliveries: dict[str, int] = field(default_factory=dict)
+    uploaded_during_fault: int = 0
     dead_letters: dict[str, int] = field(default_factory=dict)
     expected_dead_letters: dict[str, int] = field(default_factory=dict)
     dead_lettered_docs_failed: bool = True
@@ -89,21 +88,11 @@ class Watch:
 
     def __init__(self, stack: Stack, tag: str) -> None:
         cfg = settings()
-        self._bridge_log = stack.log_path("bridge")
-        self._bridge_offset = self._bridge_log.stat().st_size
         self.results = TopicCounter(stack, cfg.RESULTS_TOPIC, f"faults-{tag}-results")
         self.dead = {
             topic: TopicCounter(stack, topic, f"faults-{tag}-dl-{i}")
             for i, topic in enumerate((cfg.UPLOADS_DEAD_LETTER_TOPIC, cfg.FEATURES_DEAD_LETTER_TOPIC))
         }
-
-    def failed_deliveries(self) -> dict[str, int]:
-        """The bridge's failed POSTs since the watch began, per function (each one is retried)."""
-        with open(self._bridge_log, "rb") as log:
-            log.seek(self._bridge_offset)
-            lines = [json.loads(line) for line in log if line.startswith(b"{")]
-        failed = [x["function"] for x in lines if x.get("stage") == "bridge" and x["severity"] == "WARNING"]
-        return dict(Counter(failed))
 
     def dead_letter_counts(self) -> dict[str, int]:
         """Messages per dead-letter topic, only the topics that received any."""
@@ -143,7 +132,6 @@ def settle(
     scenario.duplicate_results = sum(1 for k in done_keys if counts[k] > 1)
     scenario.missing_results = sum(1 for k in done_keys if counts[k] == 0)
     scenario.dead_letters = watch.dead_letter_counts()
-    scenario.failed_deliveries = watch.failed_deliveries()
 
 
 @contextmanager
@@ -160,10 +148,12 @@ def predict_killed(stack: Stack, run: str) -> Scenario:
     with watching(stack, f"{run}-kill") as watch, ThreadPoolExecutor(1) as pool:
         pending = pool.submit(upload_many, stack, f"{run}/kill", 60, 10.0)
         time.sleep(2.0)
-        old = stack.pid("predict")
+        old, down = stack.pid("predict"), time.time()
         stack.restart_function("predict", down_s=3.0)
         scenario.notes.append(f"predict pid {old} killed; back as pid {stack.pid('predict')}")
-        settle(stack, watch, scenario, pending.result())
+        uploads = pending.result()
+        scenario.uploaded_during_fault = sum(1 for u in uploads if down <= u.finished <= time.time())
+        settle(stack, watch, scenario, uploads)
     return scenario
 
 
@@ -172,14 +162,17 @@ def firestore_stalled(stack: Stack, run: str) -> Scenario:
     with watching(stack, f"{run}-stall") as watch, ThreadPoolExecutor(1) as pool:
         pending = pool.submit(upload_many, stack, f"{run}/stall", 60, 10.0)
         time.sleep(2.0)
-        pid = stack.pid("firestore")
+        pid, stalled = stack.pid("firestore"), time.time()
         os.kill(pid, signal.SIGSTOP)
         try:
             time.sleep(5.0)
         finally:
             os.kill(pid, signal.SIGCONT)
+        resumed = time.time()
         scenario.notes.append(f"SIGSTOP/SIGCONT firestore pid {pid}")
-        settle(stack, watch, scenario, pending.result())
+        uploads = pending.result()
+        scenario.uploaded_during_fault = sum(1 for u in uploads if stalled <= u.finished <= resumed)
+        settle(stack, watch, scenario, uploads)
     return scenario
 
 

@@ -81,9 +81,6 @@ class Stack:
                 return replacement.pid
         return next(c["pid"] for c in self.state["children"] if c["name"] == child)
 
-    def log_path(self, child: str) -> Path:
-        return Path(next(c["log"] for c in self.state["children"] if c["name"] == child))
-
     def restart_function(self, name: str, down_s: float) -> Child:
         """SIGKILL a function's server by PID; `down_s` later start it again on its port, with
         the environment it had (read from /proc)."""

@@ -54,10 +54,11 @@ def check_parity(model: keras.Model, tflite: bytes, x: np.ndarray) -> float:
 
 
 def write_model_folder(out: Path, model: keras.Model, tflite: bytes, metadata: dict[str, Any]) -> Path:
-    """Write model.tflite, model.keras and metadata.json (with the tflite's sha256) into `out`."""
+    """Write model.tflite, model.keras and metadata.json into `out`, refusing a wrong sha256."""
+    if metadata.get("sha256") != hashlib.sha256(tflite).hexdigest():
+        raise ValueError("metadata sha256 does not match the model.tflite being written")
     out.mkdir(parents=True, exist_ok=True)
     (out / MODEL_FILE).write_bytes(tflite)
     model.save(out / KERAS_FILE)
-    metadata = {**metadata, "sha256": hashlib.sha256(tflite).hexdigest()}
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
     return out

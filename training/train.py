@@ -7,6 +7,7 @@ metadata.json are what the deployed predict function would achieve on those clip
 
 from __future__ import annotations
 
+import hashlib
 import platform
 from collections import Counter
 from dataclasses import dataclass
@@ -80,7 +81,32 @@ def run(config: TrainConfig) -> dict[str, Any]:
     tflite = to_tflite(model)
     parity = check_parity(model, tflite, test_x)
 
-    metadata: dict[str, Any] = {
+    split = {"train_clips": len(train_clips), "held_out_clips": len(test_clips)}
+    split["train_windows"] = len(train_x)
+    metadata = _metadata(config, spec, clips, {**data_description, **split})
+    metadata["sha256"] = hashlib.sha256(tflite).hexdigest()
+    served = CoughModel(tflite, metadata, str(config.out))
+    predicted = [served.predict(features, spec).label for features in test_features]
+    metrics = clip_metrics([c.label for c in test_clips], predicted, LABELS)
+    metrics["held_out_window_accuracy"] = round(history["val_accuracy"][-1], 4)
+    metrics["litert_keras_max_abs_diff"] = parity
+    metadata["metrics"] = {
+        "evaluated_on": "held-out clips, through the serving runtime (windows averaged, threshold applied)",
+        **metrics,
+    }
+    write_model_folder(config.out, model, tflite, metadata)
+    report = write_report(config.out / "report", metrics, history)
+    return {"out": str(config.out), "metrics": metrics, "report": report, "tflite_bytes": len(tflite)}
+
+
+def _metadata(
+    config: TrainConfig,
+    spec: FeatureSpec,
+    clips: list[synthetic.Clip],
+    data_description: dict[str, Any],
+) -> dict[str, Any]:
+    """metadata.json without the metrics and the sha256, which come after export."""
+    return {
         "name": config.name,
         "version": config.version,
         "labels": list(LABELS),
@@ -96,9 +122,6 @@ def run(config: TrainConfig) -> dict[str, Any]:
         "training_data": {
             **data_description,
             "clips": dict(Counter(c.label for c in clips)),
-            "train_clips": len(train_clips),
-            "held_out_clips": len(test_clips),
-            "train_windows": len(train_x),
         },
         "training": {
             "epochs": config.epochs,
@@ -109,21 +132,3 @@ def run(config: TrainConfig) -> dict[str, Any]:
             "keras_model": KERAS_FILE,
         },
     }
-    served = CoughModel(tflite, {**metadata, "sha256": _sha256(tflite)}, str(config.out))
-    predicted = [served.predict(features, spec).label for features in test_features]
-    metrics = clip_metrics([c.label for c in test_clips], predicted, LABELS)
-    metrics["held_out_window_accuracy"] = round(history["val_accuracy"][-1], 4)
-    metrics["litert_keras_max_abs_diff"] = parity
-    metadata["metrics"] = {
-        "evaluated_on": "held-out clips, through the serving runtime (windows averaged, threshold applied)",
-        **metrics,
-    }
-    write_model_folder(config.out, model, tflite, metadata)
-    report = write_report(config.out / "report", metrics, history)
-    return {"out": str(config.out), "metrics": metrics, "report": report, "tflite_bytes": len(tflite)}
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()

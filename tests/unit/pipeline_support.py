@@ -16,6 +16,7 @@ from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from functions_framework import create_app
 from google.cloud import pubsub_v1, storage
 
 from shared.config import settings
@@ -52,6 +53,11 @@ def pubsub_event(data: bytes, attributes: dict[str, str], delivery_attempt: int 
         {"type": PUBLISHED, "source": "//pubsub.googleapis.com/projects/coughcloud-local/topics/t"},
         envelope,
     )
+
+
+def function_client(target: str) -> Any:
+    """A functions-framework test client for `functions/<target>.py`."""
+    return create_app(target=target, source=f"functions/{target}.py").test_client()
 
 
 def deliver(client: Any, event: CloudEvent, structured: bool = False) -> Any:

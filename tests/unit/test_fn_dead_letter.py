@@ -6,19 +6,18 @@ import json
 from typing import Any
 
 import pytest
-from functions_framework import create_app
 
 from shared import results
 from shared.messages import Upload
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline, deliver, pubsub_event, storage_event
+from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def client() -> Any:
-    return create_app(target="dead_letter", source="functions/dead_letter.py").test_client()
+    return function_client("dead_letter")
 
 
 def object_notification(pipeline: Pipeline, name: str, generation: int) -> tuple[bytes, dict[str, str]]:
@@ -68,7 +67,7 @@ def test_a_finished_result_is_left_alone(client: Any, pipeline: Pipeline) -> Non
 
 
 def test_a_dead_lettered_features_message_marks_the_document_failed(client: Any, pipeline: Pipeline) -> None:
-    preprocess = create_app(target="preprocess", source="functions/preprocess.py").test_client()
+    preprocess = function_client("preprocess")
     event = pipeline.upload("features.wav", sample_file("wav_pcm16"))
     deliver(preprocess, storage_event(event))
     [message] = pipeline.messages("features")

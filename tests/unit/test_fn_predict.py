@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from functions_framework import create_app
 from google.api_core import exceptions as api_exceptions
 
 from shared import results
@@ -17,19 +16,19 @@ from shared.messages import LABELS, FeaturesMessage
 from shared.model import INCONCLUSIVE
 from shared.prediction import predict_features
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline, deliver, pubsub_event, storage_event
+from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def preprocess() -> Any:
-    return create_app(target="preprocess", source="functions/preprocess.py").test_client()
+    return function_client("preprocess")
 
 
 @pytest.fixture(scope="module")
 def client() -> Any:
-    return create_app(target="predict", source="functions/predict.py").test_client()
+    return function_client("predict")
 
 
 def features_for(pipeline: Pipeline, preprocess: Any, name: str, seconds: float = 1.0) -> Any:

@@ -7,21 +7,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from functions_framework import create_app
 from google.api_core import exceptions as api_exceptions
 
 from shared import results
 from shared.features import FeatureSpec
 from shared.messages import FEATURES_SCHEMA, FeaturesMessage
 from tests.fixtures.audio_files import sample_file, text_file
-from tests.unit.pipeline_support import Pipeline, deliver, storage_event
+from tests.unit.pipeline_support import Pipeline, deliver, function_client, storage_event
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def client() -> Any:
-    return create_app(target="preprocess", source="functions/preprocess.py").test_client()
+    return function_client("preprocess")
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 import requests
-from functions_framework import create_app
 from google.cloud import storage
 
 from shared import results, signing
 from shared.config import settings
 from shared.messages import Upload
-from tests.unit.pipeline_support import Pipeline, write_signing_key
+from tests.unit.pipeline_support import Pipeline, function_client, write_signing_key
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +22,7 @@ REFUSED = "https://evil.example"
 
 @pytest.fixture(scope="module")
 def app_client() -> Any:
-    return create_app(target="results_api", source="functions/results_api.py").test_client()
+    return function_client("results_api")
 
 
 @pytest.fixture

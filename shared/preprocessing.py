@@ -121,7 +121,7 @@ def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
         lambda: pubsub.publish(config.FEATURES_TOPIC, message.to_bytes(), message.attributes()),
     )
     published["preprocess_ms"] = round(_elapsed_ms(started), 3)
-    results.record_features_published(upload, message_id, published)
+    results.record_features_published(upload, ready, message_id, published)
     logs.log_features_published(
         upload.key, upload.generation, message_id, published["preprocess_ms"], timings | published, trace_id
     )

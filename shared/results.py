@@ -84,10 +84,10 @@ def get(key: str) -> dict[str, Any] | None:
     return snapshot.to_dict() if snapshot.exists else None
 
 
-def _guarded_update(ref: DocumentReference, snapshot: DocumentSnapshot, fields: dict[str, Any]) -> Any:
-    """Apply `fields` if nobody wrote since `snapshot`; the write's update_time, or None if raced."""
+def _guarded_update(ref: DocumentReference, since: Any, fields: dict[str, Any]) -> Any:
+    """Apply `fields` if nobody wrote since the update time `since`; the write's update_time, or None."""
     try:
-        option = _db().write_option(last_update_time=snapshot.update_time)
+        option = _db().write_option(last_update_time=since)
         return ref.update(fields, option=option).update_time
     except (api_exceptions.FailedPrecondition, api_exceptions.Aborted, api_exceptions.NotFound):
         return None
@@ -127,6 +127,8 @@ def claim_upload(upload: Upload, trace_id: str) -> Claim:
     attempt and work again. Same generation further along: a duplicate. Older: stale.
     """
     ref = _ref(upload.key)
+    if _guarded_create(ref, new_document(upload, trace_id, now())):
+        return Claim("work", attempt=1)  # the usual case, a new name: one write, no read
     for _ in range(_MAX_RACES):
         snapshot = ref.get()
         at = now()
@@ -139,13 +141,13 @@ def claim_upload(upload: Upload, trace_id: str) -> Claim:
         if recorded > upload.generation:
             return Claim("stale", recorded_generation=recorded)
         if recorded < upload.generation:
-            if _guarded_update(ref, snapshot, new_document(upload, trace_id, at)):
+            if _guarded_update(ref, snapshot.update_time, new_document(upload, trace_id, at)):
                 return Claim("work", attempt=1)
             continue
         if not _needs_features(doc):
             return Claim("duplicate", recorded_generation=recorded, status=doc.get("status"))
         attempt = int(doc.get("attempts") or 0) + 1
-        if _guarded_update(ref, snapshot, {"attempts": attempt, "updated_at": at}):
+        if _guarded_update(ref, snapshot.update_time, {"attempts": attempt, "updated_at": at}):
             return Claim("work", attempt=attempt)
     raise TransientError(f"results/{upload.key}: lost {_MAX_RACES} write races in a row")
 
@@ -159,6 +161,7 @@ TransitionOutcome = Literal["applied", "stale", "duplicate"]
 class Transition:
     outcome: TransitionOutcome
     document: dict[str, Any] | None = None
+    update_time: Any = None
 
 
 def _read(ref: DocumentReference) -> tuple[DocumentSnapshot, dict[str, Any] | None]:
@@ -182,17 +185,27 @@ def mark_features_ready(upload: Upload, audio: dict[str, Any], timings: dict[str
             "timings": {**(doc.get("timings") or {}), **timings},
             "updated_at": now(),
         }
-        if _guarded_update(ref, snapshot, fields):
-            return Transition("applied", {**doc, **fields})
+        written = _guarded_update(ref, snapshot.update_time, fields)
+        if written:
+            return Transition("applied", {**doc, **fields}, written)
     raise TransientError(f"results/{upload.key}: lost {_MAX_RACES} write races in a row")
 
 
-def record_features_published(upload: Upload, message_id: str, timings: dict[str, float]) -> None:
-    """Note the published message id (it ends redelivery work); never touches `status`."""
+def record_features_published(
+    upload: Upload, ready: Transition, message_id: str, timings: dict[str, float]
+) -> None:
+    """Note the published message id (it ends redelivery work); never touches `status`.
+
+    Usually nobody wrote since `ready` (our features_ready write): one guarded update. Else
+    (predict already finished, say) the document is read to check it is still this generation.
+    """
     ref = _ref(upload.key)
+    fields = {"features_message_id": message_id, **{f"timings.{k}": v for k, v in timings.items()}}
+    if _guarded_update(ref, ready.update_time, fields):
+        return
     _, doc = _read(ref)
     if doc is not None and int(doc.get("generation") or 0) == upload.generation:
-        ref.update({"features_message_id": message_id, **{f"timings.{k}": v for k, v in timings.items()}})
+        ref.update(fields)
 
 
 def _finish_marker(key: str, generation: int) -> DocumentReference:

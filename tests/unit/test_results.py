@@ -19,10 +19,11 @@ def test_claims_count_redeliveries_until_the_features_are_published(pipeline: Pi
     first = upload(pipeline, 5)
     assert results.claim_upload(first, "t") == results.Claim("work", attempt=1)
     assert results.claim_upload(first, "t").attempt == 2
-    assert results.mark_features_ready(first, {"format": "wav"}, {"decode_ms": 1.0}).outcome == "applied"
+    ready = results.mark_features_ready(first, {"format": "wav"}, {"decode_ms": 1.0})
+    assert ready.outcome == "applied"
     # features_ready but never published (the publish failed): still work to do.
     assert results.claim_upload(first, "t") == results.Claim("work", attempt=3)
-    results.record_features_published(first, "m-1", {"publish_ms": 2.0})
+    results.record_features_published(first, ready, "m-1", {"publish_ms": 2.0})
     claim = results.claim_upload(first, "t")
     assert (claim.outcome, claim.status) == ("duplicate", "features_ready")
     doc = results.get(first.key)
@@ -76,3 +77,28 @@ def test_reopen_lets_a_redelivery_finish_again(pipeline: Pipeline) -> None:
     assert results.get(first.key)["status"] == "features_ready"
     assert results.mark_done(first, {"label": "wet"}, {}).outcome == "applied"
     assert results.get(first.key)["label"] == "wet"
+
+
+def test_recording_the_published_features_never_touches_the_status(pipeline: Pipeline) -> None:
+    first = upload(pipeline, 6)
+    results.claim_upload(first, "t")
+    ready = results.mark_features_ready(first, {}, {"decode_ms": 1.0})
+    results.mark_done(first, {"label": "wet"}, {"inference_ms": 0.5})  # predict was quicker
+    results.record_features_published(first, ready, "m-2", {"publish_ms": 3.0})
+    doc = results.get(first.key)
+    assert (doc["status"], doc["label"], doc["features_message_id"]) == ("done", "wet", "m-2")
+    assert {"decode_ms", "inference_ms", "publish_ms", "pipeline_ms"} <= set(doc["timings"])
+
+
+def test_published_record_for_a_replaced_generation_is_dropped(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = upload(pipeline, 6), upload(pipeline, 7)
+    results.claim_upload(old, "t")
+    ready = results.mark_features_ready(old, {}, {})
+    results.claim_upload(new, "t")
+    # As on Cloud Firestore, where the update-time precondition fails after the replacement.
+    monkeypatch.setattr(results, "_guarded_update", lambda ref, since, fields: None)
+    results.record_features_published(old, ready, "m-old", {})
+    doc = results.get(new.key)
+    assert (doc["generation"], doc["features_message_id"]) == (7, None)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -61,3 +64,24 @@ def test_bad_input_is_a_failed_result_with_its_code(model, data: bytes, code: st
     assert result["error"]["code"] == code
     assert result["error"]["message"]
     assert result["label"] is None and result["probabilities"] is None
+
+
+def test_serving_path_never_imports_tensorflow_or_librosa() -> None:
+    code = (
+        "import sys\n"
+        "from shared.classify import classify_bytes\n"
+        "from shared.model import load_model\n"
+        "result = classify_bytes(open(sys.argv[1], 'rb').read(), load_model(sys.argv[2]))\n"
+        "assert result['status'] == 'done', result\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'librosa', 'numba', 'scipy') if m in sys.modules))\n"
+    )
+    clip = str(EXAMPLES_DIR / "wet_cough.webm")
+    child = subprocess.run(
+        [sys.executable, "-c", code, clip, str(BUNDLED_MODEL_DIR)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "[]"

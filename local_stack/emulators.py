@@ -89,34 +89,36 @@ class Emulators:
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.firestore.port}",
         }
 
-    def restart_firestore(self, log_dir: Path = processes.LOG_DIR) -> None:
-        """Start a stopped Firestore emulator again on the same port (its data is gone)."""
-        self.firestore.stop()
-        self.firestore = start_firestore(self.firestore.port, log_dir)
-        self.firestore.wait_ready()
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        try:
+            for child in self.children:
+                child.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
-        for child in reversed(self.children):
-            child.stop()
+        processes.stop_all(self.children)
+
+
+def launch_emulators(project: str, event_bucket: str, log_dir: Path = processes.LOG_DIR) -> Emulators:
+    """Start all three at once on free ports, without waiting for them (see `Emulators.wait_ready`)."""
+    pubsub_port = processes.free_port()
+    pubsub = start_pubsub(pubsub_port, log_dir)
+    try:
+        firestore = start_firestore(processes.free_port(), log_dir)
+    except BaseException:
+        processes.stop_all([pubsub])
+        raise
+    pubsub_host = f"127.0.0.1:{pubsub_port}"
+    storage = start_storage(processes.free_port(), project, event_bucket, pubsub_host, log_dir)
+    return Emulators(project=project, storage=storage, pubsub=pubsub, firestore=firestore)
 
 
 def start_emulators(
     project: str, event_bucket: str, log_dir: Path = processes.LOG_DIR, timeout: float = 30.0
 ) -> Emulators:
     """Start all three at once on free ports and wait until each answers."""
-    pubsub_port = processes.free_port()
-    started: list[Child] = []
-    try:
-        started.append(start_pubsub(pubsub_port, log_dir))
-        started.append(start_firestore(processes.free_port(), log_dir))
-        started.append(
-            start_storage(processes.free_port(), project, event_bucket, f"127.0.0.1:{pubsub_port}", log_dir)
-        )
-        for child in started:
-            child.wait_ready(timeout)
-    except BaseException:
-        for child in reversed(started):
-            child.stop()
-        raise
-    pubsub, firestore, storage = started
-    return Emulators(project=project, storage=storage, pubsub=pubsub, firestore=firestore)
+    emulators = launch_emulators(project, event_bucket, log_dir)
+    emulators.wait_ready(timeout)
+    return emulators

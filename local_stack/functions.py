@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,4 +31,5 @@ def start_function(name: str, port: int, env: Mapping[str, str], log_dir: Path) 
     ]  # fmt: skip
     full_env = {**env, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     url = ready_url(name, port)
-    return processes.start(name, argv, port, lambda: processes.http_ok(url), env=full_env, log_dir=log_dir)
+    ready = lambda: processes.http_ok(url)  # noqa: E731
+    return processes.start(name, argv, port, ready, full_env, log_dir, stop_signal=signal.SIGINT)

@@ -58,6 +58,8 @@ class Child:
     port: int
     log_path: Path
     ready: Callable[[], bool] = field(repr=False, default=lambda: True)
+    # What asks it to stop at once: gunicorn takes SIGINT as "quick shutdown" (SIGTERM waits ~1 s).
+    stop_signal: int = signal.SIGTERM
 
     @property
     def pid(self) -> int:
@@ -83,8 +85,8 @@ class Child:
         raise StartupError(f"{self.name} not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM, then SIGKILL after `timeout`; always reaps the process."""
-        stop_pid(self.popen.pid, timeout, self.popen)
+        """`stop_signal`, then SIGKILL after `timeout`; always reaps the process."""
+        stop_all([self], timeout)
 
 
 def start(
@@ -95,6 +97,7 @@ def start(
     env: Mapping[str, str] | None = None,
     log_dir: Path = LOG_DIR,
     cwd: Path = REPO_ROOT,
+    stop_signal: int = signal.SIGTERM,
 ) -> Child:
     """Start `argv` with stdout+stderr appended to `<log_dir>/<name>.log` (not waiting for readiness).
 
@@ -113,40 +116,48 @@ def start(
             cwd=cwd,
             start_new_session=True,
         )
-    return Child(name=name, popen=popen, port=port, log_path=log_path, ready=ready)
+    return Child(name=name, popen=popen, port=port, log_path=log_path, ready=ready, stop_signal=stop_signal)
 
 
-def stop_pid(pid: int, timeout: float = 5.0, popen: subprocess.Popen | None = None) -> None:
-    """Stop one process by PID: SIGTERM, wait up to `timeout`, then SIGKILL."""
+def stop_all(children: Sequence[Child], timeout: float = 5.0) -> None:
+    """Signal every child at once, wait for all, SIGKILL whatever is left after `timeout`."""
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            child.popen.send_signal(child.stop_signal)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.popen.wait(max(0.0, deadline - time.monotonic()))
+    for child in children:
+        if child.popen.poll() is None:
+            child.popen.kill()
+            child.popen.wait()
+
+
+def stop_pid(pid: int, timeout: float = 5.0) -> None:
+    """Stop a process that is not our child, by PID: SIGTERM, wait up to `timeout`, then SIGKILL."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not pid_alive(pid, popen):
+        if not pid_alive(pid):
             return
         time.sleep(0.02)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    if popen is not None:
-        popen.wait()
-    else:
-        while pid_alive(pid):
-            time.sleep(0.02)
+    while pid_alive(pid):
+        time.sleep(0.02)
 
 
-def pid_alive(pid: int, popen: subprocess.Popen | None = None) -> bool:
-    """Whether `pid` still runs (a zombie child counts as gone once reaped through `popen`)."""
-    if popen is not None:
-        return popen.poll() is None
+def pid_alive(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie, dead but not yet reaped by its parent, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:  # a zombie that is not our child: gone for our purposes
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from typing import Any
@@ -9,9 +11,16 @@ from typing import Any
 import requests
 from google.cloud import pubsub_v1
 
+from shared.config import REPO_ROOT
 from shared.messages import FINISHED
 
 WAIT_S = 30.0
+
+
+def coughcloud(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the `coughcloud` command as a user does, in the repository."""
+    argv = [sys.executable, "-m", "coughcloud.cli", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT)
 
 
 def unique_name(prefix: str, suffix: str = ".wav") -> str:

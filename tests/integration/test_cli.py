@@ -12,18 +12,9 @@ import pytest
 from shared.config import REPO_ROOT
 from tests.fixtures.audio_files import encode as encode_audio
 from tests.fixtures.audio_files import sample_file, silence
+from tests.integration.support import coughcloud
 
 pytestmark = pytest.mark.integration
-
-
-def coughcloud(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "coughcloud.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO_ROOT,
-    )
 
 
 def _json_lines(text: str) -> list[dict]:

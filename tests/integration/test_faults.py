@@ -39,7 +39,8 @@ def test_a_firestore_outage_is_retried_and_recovers(stack, env, bucket):
 
     document = wait_for_result(env, name)
     assert document["status"] == "done", document
-    assert datetime.fromisoformat(document["created_at"]) >= back_at  # written only once it was back
+    assert int(document["generation"]) == bucket.get_blob(name).generation
+    assert datetime.fromisoformat(document["updated_at"]) >= back_at  # finished once it was back
 
 
 def test_a_poison_event_is_dead_lettered_and_its_document_marked_failed(env):

@@ -41,6 +41,21 @@ test("a network error is reported and polling goes on", async () => {
   assert.deepEqual(errors, ["offline"]);
 });
 
+test("a permanent error ends polling", async () => {
+  let calls = 0;
+  const outcome = await pollResult({
+    fetchResult: async () => {
+      calls += 1;
+      throw Object.assign(new Error("bad name"), { status: 400 });
+    },
+    onUpdate: () => {},
+    isPermanent: (err) => err.status === 400,
+    ...fakeClock(),
+  });
+  assert.equal(outcome, "error");
+  assert.equal(calls, 1);
+});
+
 test("gives up at the deadline, and stops when aborted", async () => {
   const clock = fakeClock();
   const outcome = await pollResult({ fetchResult: async () => null, onUpdate: () => {}, deadlineMs: 10_000, ...clock });

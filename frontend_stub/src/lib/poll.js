@@ -20,13 +20,14 @@ const defaultSleep = (ms, signal) =>
  * Poll `fetchResult()` (resolves to a document, or null for "not there yet") until the
  * document's status is final, the deadline passes or `signal` aborts.
  * Every new document goes to `onUpdate`; a thrown error goes to `onError` and polling goes on
- * (a network blip must not end the wait, but the visitor must see it).
- * Resolves to "final", "timeout" or "aborted".
+ * (a network blip must not end the wait, but the visitor must see it), unless `isPermanent(err)`.
+ * Resolves to "final", "timeout", "aborted" or "error" (a permanent error).
  */
 export async function pollResult({
   fetchResult,
   onUpdate,
   onError = () => {},
+  isPermanent = () => false,
   signal,
   deadlineMs = 180_000,
   now = () => Date.now(),
@@ -44,6 +45,7 @@ export async function pollResult({
     } catch (err) {
       if (signal?.aborted) return "aborted";
       onError(err);
+      if (isPermanent(err)) return "error";
     }
     if (now() - start >= deadlineMs) return "timeout";
     await sleep(backoffDelay(attempt), signal);

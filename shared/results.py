@@ -55,8 +55,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def new_document(upload: Upload, trace_id: str | None, at: datetime) -> dict[str, Any]:
-    """A `received` document with every contract field present (null until known)."""
+def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any]:
+    """A `received` document with every contract field present (null until known).
+
+    `at` is a datetime, or SERVER_TIMESTAMP so that `created_at` is when the write landed
+    (the client retries a write while Firestore is unavailable).
+    """
     return {
         "name": upload.name,
         "bucket": upload.bucket,
@@ -127,11 +131,11 @@ def claim_upload(upload: Upload, trace_id: str) -> Claim:
     attempt and work again. Same generation further along: a duplicate. Older: stale.
     """
     ref = _ref(upload.key)
-    if _guarded_create(ref, new_document(upload, trace_id, now())):
+    if _guarded_create(ref, new_document(upload, trace_id, firestore.SERVER_TIMESTAMP)):
         return Claim("work", attempt=1)  # the usual case, a new name: one write, no read
     for _ in range(_MAX_RACES):
         snapshot = ref.get()
-        at = now()
+        at = firestore.SERVER_TIMESTAMP
         if not snapshot.exists:
             if _guarded_create(ref, new_document(upload, trace_id, at)):
                 return Claim("work", attempt=1)

@@ -12,6 +12,7 @@ concurrent transactional updates silently (DESIGN.md).
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -37,8 +38,17 @@ class _EmulatorCredential(credentials.Base):
         return AnonymousCredentials()
 
 
-@functools.cache
+_init_lock = threading.Lock()
+
+
 def _db() -> Any:
+    """The Firestore client, created on first use (the lock: firebase_admin refuses a second app)."""
+    with _init_lock:
+        return _client()
+
+
+@functools.cache
+def _client() -> Any:
     config = settings()
     credential = _EmulatorCredential() if config.FIRESTORE_EMULATOR_HOST else credentials.ApplicationDefault()
     app = firebase_admin.initialize_app(

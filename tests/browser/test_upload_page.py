@@ -74,6 +74,8 @@ def test_uploading_a_recording_shows_its_label_and_probability_bars(page: Page, 
     history.get_by_role("button", name=re.compile("Open the result of cough.wav")).first.click()
     assert_classified(page)
     screenshot(page, "upload-reopened-from-history")
+    page.get_by_role("button", name="Clear history").click()
+    expect(page.get_by_text("Nothing uploaded from this browser yet.")).to_be_visible()
 
 
 def test_recording_from_the_microphone_with_the_keyboard_gives_a_result(phone_page: Page, stack) -> None:
@@ -98,7 +100,8 @@ def test_recording_from_the_microphone_with_the_keyboard_gives_a_result(phone_pa
 
     chosen = page.get_by_test_id("chosen")
     expect(chosen).to_contain_text(re.compile(r"recording-.*\.webm"))
-    chosen.get_by_role("button", name="Upload and classify").click()
+    expect(chosen.get_by_role("button", name="Upload and classify")).to_be_focused()
+    page.keyboard.press("Enter")
     assert_classified(page)
     screenshot(page, "recording-result-phone")
 

@@ -143,37 +143,44 @@ def watching(stack: Stack, tag: str) -> Iterator[Watch]:
         watch.close()
 
 
-def predict_killed(stack: Stack, run: str) -> Scenario:
-    scenario = Scenario("predict's server SIGKILLed mid-run, restarted 3 s later")
-    with watching(stack, f"{run}-kill") as watch, ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(upload_many, stack, f"{run}/kill", 60, 10.0)
+def under_fault(stack: Stack, scenario: Scenario, tag: str, fault: Callable[[], None]) -> Scenario:
+    """60 uploads at 10/s; 2 s in, run `fault` (it returns once the service is back); settle."""
+    with watching(stack, tag) as watch, ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(upload_many, stack, tag, 60, 10.0)
         time.sleep(2.0)
-        old, down = stack.pid("predict"), time.time()
-        stack.restart_function("predict", down_s=3.0)
-        scenario.notes.append(f"predict pid {old} killed; back as pid {stack.pid('predict')}")
+        began = time.time()
+        fault()
+        ended = time.time()
         uploads = pending.result()
-        scenario.uploaded_during_fault = sum(1 for u in uploads if down <= u.finished <= time.time())
+        scenario.uploaded_during_fault = sum(1 for u in uploads if began <= u.finished <= ended)
         settle(stack, watch, scenario, uploads)
     return scenario
 
 
+def predict_killed(stack: Stack, run: str) -> Scenario:
+    scenario = Scenario("predict's server SIGKILLed mid-run, restarted 3 s later")
+
+    def kill_and_restart() -> None:
+        old = stack.pid("predict")
+        stack.restart_function("predict", down_s=3.0)
+        scenario.notes.append(f"predict pid {old} killed; back as pid {stack.pid('predict')}")
+
+    return under_fault(stack, scenario, f"{run}-kill", kill_and_restart)
+
+
 def firestore_stalled(stack: Stack, run: str) -> Scenario:
     scenario = Scenario("Firestore emulator paused for 5 s")
-    with watching(stack, f"{run}-stall") as watch, ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(upload_many, stack, f"{run}/stall", 60, 10.0)
-        time.sleep(2.0)
-        pid, stalled = stack.pid("firestore"), time.time()
+
+    def stall() -> None:
+        pid = stack.pid("firestore")
         os.kill(pid, signal.SIGSTOP)
         try:
             time.sleep(5.0)
         finally:
             os.kill(pid, signal.SIGCONT)
-        resumed = time.time()
-        scenario.notes.append(f"SIGSTOP/SIGCONT firestore pid {pid}")
-        uploads = pending.result()
-        scenario.uploaded_during_fault = sum(1 for u in uploads if stalled <= u.finished <= resumed)
-        settle(stack, watch, scenario, uploads)
-    return scenario
+        scenario.notes.append(f"SIGSTOP, 5 s later SIGCONT, firestore pid {pid}")
+
+    return under_fault(stack, scenario, f"{run}-stall", stall)
 
 
 def duplicates(stack: Stack, run: str) -> Scenario:

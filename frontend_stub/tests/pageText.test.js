@@ -14,6 +14,7 @@ test("every pipeline error code has its own plain sentence", () => {
   const sentences = PIPELINE_CODES.map(friendlyError);
   for (const sentence of sentences) assert.notEqual(sentence, generic);
   assert.equal(new Set(sentences).size, PIPELINE_CODES.length);
+  assert.equal(friendlyError("not_found", ""), "");
 });
 
 test("labels have display names; unknown ones pass through", () => {

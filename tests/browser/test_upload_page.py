@@ -162,3 +162,14 @@ def test_a_slow_upload_shows_its_progress(page: Page, stack) -> None:
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
     )
     assert_classified(page)
+
+
+def test_a_file_that_is_not_audio_is_refused_before_upload_in_plain_words(page: Page, stack) -> None:
+    open_page(page, stack.env["FRONTEND_URL"])
+    upload(page, in_memory_file("notes.txt", b"not a recording\n", "text/plain"))
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("This kind of file is not supported")
+    expect(alert).to_contain_text("HTTP 415")
+    expect(alert).to_contain_text("(unsupported_format)")
+    expect(page.get_by_test_id("result")).to_have_count(0)
+    screenshot(page, "not-audio-refused")

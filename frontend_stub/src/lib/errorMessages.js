@@ -14,9 +14,9 @@ const FRIENDLY = {
   internal: "Something went wrong on our side. Please try again in a moment.",
 };
 
-/** A sentence a visitor understands for an error code; a generic one for unknown codes. */
-export function friendlyError(code) {
-  return FRIENDLY[code] ?? "The recording could not be classified.";
+/** A sentence a visitor understands for an error code; `fallback` for codes without one. */
+export function friendlyError(code, fallback = "The recording could not be classified.") {
+  return FRIENDLY[code] ?? fallback;
 }
 
 const LABELS = {

@@ -293,6 +293,8 @@ def _decode_av(data: bytes, kind: str, budget: _Budget) -> _Raw:
         with av.open(
             io.BytesIO(data), format=_DEMUXERS[kind], timeout=max(budget.timeout_s, 0.001)
         ) as container:
+            if not (container.streams.audio or container.streams.video):  # cut before its track list
+                raise _Undecodable("no readable track: the file is cut short or damaged")
             if not container.streams.audio:
                 raise InputError(
                     "unsupported_format",

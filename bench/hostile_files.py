@@ -159,6 +159,7 @@ CASES: list[_Case] = [
     _Case("trunc.ogg", "corrupt_audio", "ogg/vorbis cut in its first page", _head("ogg_vorbis", 40)),
     _Case("trunc.webm", "corrupt_audio", "webm/opus cut inside the EBML header", _head("webm_opus", 40)),
     _Case("trunc.m4a", "corrupt_audio", "m4a cut inside ftyp", _head("m4a_aac", 24)),
+    _Case("trunc-moov.m4a", "corrupt_audio", "m4a cut inside its track list (moov)", _head("m4a_aac", 200)),
     # Headers that lie (absurd values are refused before any sample is read).
     _Case(
         "claims-4gb.wav",

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
+import urllib3
 from google.cloud import pubsub_v1
 from google.cloud.pubsub_v1.subscriber.message import Message
 from google.cloud.pubsub_v1.subscriber.scheduler import ThreadScheduler
@@ -37,7 +37,7 @@ from shared.events import FINALIZED, PUBLISHED
 
 # Messages in flight per trigger (the functions-framework servers run 8 threads each).
 CONCURRENCY = {"preprocess": 16, "predict": 16, "dead_letter": 4}
-POST_TIMEOUT_S = 60.0
+POST_TIMEOUT_S = 50.0  # under the subscriptions' 60 s ack deadline
 
 
 def _now() -> str:
@@ -135,9 +135,8 @@ class Bridge:
         self.retry_base_s = retry_base_s
         self.retry_max_s = retry_max_s
         self.max_attempts = config.MAX_DELIVERY_ATTEMPTS
-        self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=len(targets), pool_maxsize=32)
-        self.session.mount("http://", adapter)
+        # urllib3 rather than requests: a third of the CPU per POST, and this is the hot path.
+        self.http = urllib3.PoolManager(num_pools=len(targets), maxsize=32, retries=False)
         self.subscriber = pubsub_v1.SubscriberClient()
         self.publisher = pubsub_v1.PublisherClient()
         self.delayed = DelayedCalls()
@@ -175,14 +174,14 @@ class Bridge:
         attempt = message.delivery_attempt or 1
         try:
             headers, body = self.cloudevent(trigger, message)
-            reply = self.session.post(
-                self.targets[trigger.function], data=body, headers=headers, timeout=POST_TIMEOUT_S
+            reply = self.http.request(
+                "POST", self.targets[trigger.function], body=body, headers=headers, timeout=POST_TIMEOUT_S
             )
-            if 200 <= reply.status_code < 300:
+            if 200 <= reply.status < 300:
                 message.ack()
                 return
-            reason = f"HTTP {reply.status_code}"
-        except (requests.RequestException, ValueError, KeyError) as error:
+            reason = f"HTTP {reply.status}"
+        except (urllib3.exceptions.HTTPError, ValueError, KeyError) as error:
             reason = f"{type(error).__name__}: {error}"
         if attempt >= self.max_attempts and trigger.dead_letter_topic:
             logs.log_bridge_delivery_failed(trigger.function, message.message_id, attempt, reason, None)

@@ -1,0 +1,96 @@
+"""The highest upload rate the local stack holds for 60 s with nothing lost.
+
+    .venv/bin/python -m bench.sustained_rate [--rates 30,40,50,60,70,80,100] [--seconds 60]
+
+On one stack of its own, rates are tried in increasing order, each for SECONDS, with
+bench/load.py's open-loop uploader (8 threads, the official Storage client, 1–3 s wav
+and webm clips). A rate is *held* when the uploader kept it (achieved ≥ 95 % of it),
+every upload ended `done` (none failed, none lost, one `cough-results` message each) and
+the backlog cleared within HELD_DRAIN_S of the last upload. Stops after the first rate
+not held. Writes bench/results/sustained_rate.json: every step, and `highest_rate_held`
+(bench/load.py's default steady rate). Target: ≥ 50 uploads/s held on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from bench.load import HELD_DRAIN_S, QUIET_S, analyse, steady
+from bench.stack_io import RESULTS_DIR, Stack, TopicCounter, own_stack
+from shared.config import settings
+
+TARGET_RATE = 50.0
+WAIT_S = 300.0
+
+
+def step(stack: Stack, results: TopicCounter, rate: float, seconds: float, prefix: str) -> dict[str, Any]:
+    """Hold `rate` for `seconds`, wait for every result, and say whether the rate was held."""
+    load_before = os.getloadavg()[0]
+    uploads, achieved = steady(stack, rate, seconds, prefix)
+    t = time.monotonic()
+    finals = stack.wait_final(uploads, WAIT_S)
+    drain_s = time.monotonic() - t
+    time.sleep(QUIET_S)  # late duplicates would show up here
+    summary, _ = analyse(uploads, finals, results.counts)
+    held = (
+        achieved >= 0.95 * rate
+        and summary["done"] == len(uploads)
+        and summary["duplicate_results"] == 0
+        and summary["missing_results"] == 0
+        and drain_s <= HELD_DRAIN_S
+    )
+    return {
+        "rate": rate,
+        "achieved_rate": round(achieved, 2),
+        "held": held,
+        "drain_seconds_after_last_upload": round(drain_s, 2),
+        "load_average_1m_before": round(load_before, 2),
+        **summary,
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="30,40,50,60,70,80,100", help="uploads per second, increasing")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    rates = [float(r) for r in args.rates.split(",")]
+    run = f"sustained-{int(time.time())}"
+    steps: list[dict[str, Any]] = []
+    with own_stack("bench-sustained") as stack:
+        results = TopicCounter(stack, settings().RESULTS_TOPIC, "sustained-results")
+        for rate in rates:
+            steps.append(step(stack, results, rate, args.seconds, f"{run}/{rate:g}"))
+            last = steps[-1]
+            print(
+                f"{rate:g}/s for {args.seconds:g} s: achieved {last['achieved_rate']}/s, done {last['done']}"
+                f"/{last['uploads']}, lost {last['lost']}, drain {last['drain_seconds_after_last_upload']} s, "
+                f"end to end p50 {last['end_to_end_ms']['p50']} ms p99 {last['end_to_end_ms']['p99']} ms "
+                f"→ {'held' if last['held'] else 'NOT held'}",
+                flush=True,
+            )
+            if not last["held"]:
+                break
+        results.close()
+    held = [s["rate"] for s in steps if s["held"]]
+    result = {
+        "seconds_per_step": args.seconds,
+        "highest_rate_held": max(held) if held else None,
+        "target_rate": TARGET_RATE,
+        "target_met": bool(held) and max(held) >= TARGET_RATE,
+        "cpus": os.cpu_count(),
+        "steps": steps,
+    }
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / "sustained_rate.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "steps"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

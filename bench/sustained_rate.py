@@ -54,6 +54,16 @@ def step(stack: Stack, results: TopicCounter, rate: float, seconds: float, prefi
     }
 
 
+def describe(s: dict[str, Any], seconds: float) -> str:
+    e2e = s["end_to_end_ms"]
+    return (
+        f"{s['rate']:g}/s for {seconds:g} s: achieved {s['achieved_rate']}/s, "
+        f"done {s['done']}/{s['uploads']}, lost {s['lost']}, "
+        f"drained {s['drain_seconds_after_last_upload']} s after the last upload, "
+        f"end to end p50 {e2e['p50']} ms p99 {e2e['p99']} ms → {'held' if s['held'] else 'NOT held'}"
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="30,40,50,60,70,80,100", help="uploads per second, increasing")
@@ -66,15 +76,8 @@ def main(argv: list[str]) -> int:
         results = TopicCounter(stack, settings().RESULTS_TOPIC, "sustained-results")
         for rate in rates:
             steps.append(step(stack, results, rate, args.seconds, f"{run}/{rate:g}"))
-            last = steps[-1]
-            print(
-                f"{rate:g}/s for {args.seconds:g} s: achieved {last['achieved_rate']}/s, done {last['done']}"
-                f"/{last['uploads']}, lost {last['lost']}, drain {last['drain_seconds_after_last_upload']} s, "
-                f"end to end p50 {last['end_to_end_ms']['p50']} ms p99 {last['end_to_end_ms']['p99']} ms "
-                f"→ {'held' if last['held'] else 'NOT held'}",
-                flush=True,
-            )
-            if not last["held"]:
+            print(describe(steps[-1], args.seconds), flush=True)
+            if not steps[-1]["held"]:
                 break
         results.close()
     held = [s["rate"] for s in steps if s["held"]]

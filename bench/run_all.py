@@ -23,6 +23,8 @@ BENCHMARKS: dict[str, str] = {
     "cold_start": "offline",
     "hostile": "starts a local stack of its own",
     "faults": "starts a local stack of its own",
+    "e2e_latency": "starts a local stack of its own",
+    "sustained_rate": "starts a local stack of its own",  # before load: it sets load's steady rate
     "load": "starts a local stack of its own",
 }
 

@@ -104,12 +104,14 @@ def main(argv: list[str]) -> int:
     run = f"e2e-{int(time.time())}"
     poll_s = args.poll_ms / 1000
     with own_stack("bench-e2e") as stack:
+        start_marks_s = {k: round(v, 2) for k, v in stack.state["phases_s"].items()}
         load_before = round(os.getloadavg()[0], 2)
         for future in run_at_rate(stack, 5.0, WARMUP, f"{run}/warmup", poll_s):
             future.result()
         futures = run_at_rate(stack, args.rate, int(args.rate * args.seconds), f"{run}/steady", poll_s)
         result = report(args.rate, args.seconds, args.poll_ms, [f.result() for f in futures])
     result["load_average_1m_at_start"] = load_before
+    result["stack_start_s"] = start_marks_s  # `coughcloud up`: when each part was ready
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "e2e_latency.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

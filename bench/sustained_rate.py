@@ -18,6 +18,8 @@ import json
 import os
 import sys
 import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from bench.load import HELD_DRAIN_S, QUIET_S, analyse, steady
@@ -26,15 +28,51 @@ from shared.config import settings
 
 TARGET_RATE = 50.0
 WAIT_S = 300.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (empty if the process is gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def stack_processes(stack: Stack) -> dict[int, str]:
+    """PID → part name for every process of the stack, the functions' gunicorn workers included."""
+    parents = {
+        int(p.name): int(f[1])
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and (f := _stat(int(p.name)))
+    }
+    parts = {c["pid"]: c["name"] for c in stack.state["children"]}
+    for pid, parent in parents.items():
+        if parent in parts:
+            parts[pid] = parts[parent]
+    return parts
+
+
+def cpu_seconds(parts: dict[int, str]) -> Counter[str]:
+    """CPU time (user + system) used so far by each part, and by this load generator."""
+    used: Counter[str] = Counter()
+    for pid, part in parts.items():
+        if fields := _stat(pid):
+            used[part] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    used["load generator"] = time.process_time()
+    return used
 
 
 def step(stack: Stack, results: TopicCounter, rate: float, seconds: float, prefix: str) -> dict[str, Any]:
     """Hold `rate` for `seconds`, wait for every result, and say whether the rate was held."""
     load_before = os.getloadavg()[0]
+    parts = stack_processes(stack)
+    cpu_before = cpu_seconds(parts)
     uploads, achieved = steady(stack, rate, seconds, prefix)
     t = time.monotonic()
     finals = stack.wait_final(uploads, WAIT_S)
     drain_s = time.monotonic() - t
+    cpu_used = cpu_seconds(parts) - cpu_before
     time.sleep(QUIET_S)  # late duplicates would show up here
     summary, _ = analyse(uploads, finals, results.counts)
     held = (
@@ -50,6 +88,8 @@ def step(stack: Stack, results: TopicCounter, rate: float, seconds: float, prefi
         "held": held,
         "drain_seconds_after_last_upload": round(drain_s, 2),
         "load_average_1m_before": round(load_before, 2),
+        # Where the two cores went: CPU ms per upload, per part of the stack.
+        "cpu_ms_per_upload": {part: round(s * 1000 / len(uploads), 1) for part, s in cpu_used.most_common()},
         **summary,
     }
 

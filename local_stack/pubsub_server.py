@@ -20,13 +20,16 @@ import __future__
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator, Callable
 from types import ModuleType
+from typing import Any
 
 _PATCHED_MODULE = "cloudbox.core.store"
 
@@ -60,30 +63,53 @@ def import_grpc_server() -> ModuleType:
     return grpc_server
 
 
+# The subscription whose StreamingPull runs in the current task (set by `_streaming_pull`).
+_subscription: contextvars.ContextVar[str] = contextvars.ContextVar("subscription", default="")
+
+
 class _WakeOnPublish:
     """Stands in for the `asyncio` module inside cloudbox's gRPC module.
 
     Only `sleep` differs: a stream waiting for messages returns as soon as a publish
-    enqueues one, instead of after its full 50 ms poll.
+    enqueues one for its subscription, instead of after its full 50 ms poll.
     """
 
     def __init__(self) -> None:
-        self._event: asyncio.Event | None = None
+        self._events: dict[str, asyncio.Event] = {}
 
     def __getattr__(self, name: str):
         return getattr(asyncio, name)
 
-    def notify(self) -> None:
-        if self._event is not None:
-            self._event.set()
-            self._event = None
+    def notify(self, subscription: str) -> None:
+        event = self._events.pop(subscription, None)
+        if event is not None:
+            event.set()
 
     async def sleep(self, delay: float, result=None):
-        if self._event is None:
-            self._event = asyncio.Event()
+        event = self._events.setdefault(_subscription.get(), asyncio.Event())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout=delay)
+            await asyncio.wait_for(event.wait(), timeout=delay)
         return result
+
+
+def _naming_streams(streaming_pull: Callable) -> Callable:
+    """Wrap cloudbox's StreamingPull handler so its task knows its subscription."""
+
+    async def handler(request_iterator: AsyncIterator, context: Any) -> None:
+        try:
+            first = await request_iterator.__anext__()
+        except StopAsyncIteration:
+            return
+        _subscription.set(first.subscription)
+
+        async def replayed() -> AsyncIterator:
+            yield first
+            async for request in request_iterator:
+                yield request
+
+        await streaming_pull(replayed(), context)
+
+    return handler
 
 
 def install_changes(grpc_server: ModuleType) -> None:
@@ -97,10 +123,11 @@ def install_changes(grpc_server: ModuleType) -> None:
 
     def enqueue_and_wake(sub_name: str, message: dict) -> None:
         enqueue(sub_name, message)
-        waker.notify()
+        waker.notify(sub_name)
 
     store.enqueue = enqueue_and_wake
     grpc_server.asyncio = waker
+    grpc_server._streaming_pull = _naming_streams(grpc_server._streaming_pull)
 
 
 async def serve(host: str, port: int) -> None:

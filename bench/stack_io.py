@@ -46,6 +46,8 @@ class Uploaded:
 
 @dataclass
 class Stack:
+    """A client of one running stack: `env` as in its stack.env, `state` as in its stack.json."""
+
     env: dict[str, str]
     state: dict[str, Any] = field(default_factory=dict, repr=False)
     log_dir: Path = LOCAL_DIR

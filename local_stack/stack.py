@@ -49,6 +49,11 @@ class StackOptions:
         return self.state_dir / "stack.json"
 
     @property
+    def pid_file(self) -> Path:
+        """The supervisor's PID while it runs."""
+        return self.state_dir / "stack.pid"
+
+    @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
@@ -224,14 +229,22 @@ def _raise_interrupt(*_: object) -> None:
 
 def run_foreground(options: StackOptions) -> int:
     """`coughcloud up`: start, print the banner, watch the children until SIGINT/SIGTERM, stop."""
+    running = supervisor_pid(options)
+    if running not in (None, os.getpid()):  # with --detach, the pid file already names us
+        print(f"coughcloud up: a stack is already running here (PID {running})", file=sys.stderr)
+        return 1
+    options.state_dir.mkdir(parents=True, exist_ok=True)
+    options.pid_file.write_text(str(os.getpid()))
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         stack = start_stack(options)
     except StartupError as error:
         print(f"coughcloud up: {error}", file=sys.stderr)
+        options.pid_file.unlink(missing_ok=True)
         return 1
     except KeyboardInterrupt:
+        options.pid_file.unlink(missing_ok=True)
         return 130
     print(banner(stack), flush=True)
     reported: set[str] = set()
@@ -248,6 +261,7 @@ def run_foreground(options: StackOptions) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("stopping…", flush=True)
         stack.stop()
+        options.pid_file.unlink(missing_ok=True)
         print("stopped.", flush=True)
     return 0
 
@@ -261,9 +275,8 @@ def read_state(options: StackOptions) -> dict[str, Any] | None:
 
 def supervisor_pid(options: StackOptions) -> int | None:
     """The PID of a running supervisor for this state dir, if any."""
-    pid_file = options.state_dir / "stack.pid"
     try:
-        pid = int(pid_file.read_text())
+        pid = int(options.pid_file.read_text())
     except (OSError, ValueError):
         return None
     return pid if processes.pid_alive(pid) else None
@@ -286,7 +299,7 @@ def start_detached(options: StackOptions, timeout: float = READY_TIMEOUT_S) -> d
             start_new_session=True,
             cwd=processes.REPO_ROOT,
         )
-    (options.state_dir / "stack.pid").write_text(str(popen.pid))
+    options.pid_file.write_text(str(popen.pid))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if popen.poll() is not None:
@@ -312,6 +325,6 @@ def stop_detached(options: StackOptions, timeout: float = 20.0) -> bool:
         if processes.pid_alive(child["pid"]) and _cmdline(child["pid"]) == child["cmdline"]:
             processes.stop_pid(child["pid"])
             stopped = True
-    for path in (options.stack_env, options.state_file, options.state_dir / "stack.pid"):
+    for path in (options.stack_env, options.state_file, options.pid_file):
         path.unlink(missing_ok=True)
     return stopped

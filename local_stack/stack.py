@@ -1,11 +1,11 @@
 """The supervisor behind `coughcloud up` / `make run`: starts, watches and stops the local stack.
 
-Start order (each step as early as it can, the slow ones overlapping):
-emulators (all three at once) → the four function servers (they boot while the stack makes
-buckets, topics, subscriptions, the model copy and the signing key) → the Eventarc bridge
-and the page server → wait until every function answers → write `stack.env` and
-`stack.json`. Stop is the reverse, every child by PID; `stack.env` exists only while the
-stack is up and ready.
+Start order (each step as early as it can, the slow ones overlapping): the three emulators
+and the four function servers at once (importing the functions is most of the start-up
+time) → once the emulators answer, the buckets, topics, subscriptions, the model copy and
+the signing key → the Eventarc bridge and the page server → wait until every function
+answers → write `stack.json` and `stack.env`. Stop: the bridge, then the functions, then
+the emulators, every child by PID; `stack.env` exists only while the stack is up and ready.
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def supervisor_pid(options: StackOptions) -> int | None:
     return pid if processes.pid_alive(pid) else None
 
 
-def start_detached(options: StackOptions, timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
+def start_detached(options: StackOptions, timeout: float = 2 * READY_TIMEOUT_S) -> dict[str, Any]:
     """`coughcloud up --detach`: run the supervisor in the background; return its state once ready."""
     if (pid := supervisor_pid(options)) is not None:
         raise StartupError(f"a stack is already running (PID {pid}); `coughcloud down` stops it")

@@ -11,7 +11,15 @@ import pytest
 from shared.classify import classify_bytes
 from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT
 from shared.model import load_model
-from tests.fixtures.audio_files import encode, random_bytes, silence, tone
+from tests.fixtures.audio_files import (
+    FORMATS,
+    encode,
+    long_silence,
+    random_bytes,
+    silence,
+    tone,
+    wav_nonfinite,
+)
 from training.examples import EXAMPLES
 from training.synthetic import make_clip
 
@@ -39,7 +47,7 @@ def test_examples_are_small_and_documented_as_synthetic() -> None:
     assert "synthetic" in (EXAMPLES_DIR / "README.md").read_text().lower()
 
 
-@pytest.mark.parametrize("fmt", ["wav_pcm16", "flac", "ogg_opus", "webm_opus", "m4a_aac", "mp3"])
+@pytest.mark.parametrize("fmt", list(FORMATS))
 def test_a_wet_cough_in_each_browser_format(model, fmt: str) -> None:
     clip = make_clip("wet", np.random.default_rng(11))
     result = classify_bytes(encode(clip, 16_000, fmt), model)
@@ -56,7 +64,11 @@ def test_a_wet_cough_in_each_browser_format(model, fmt: str) -> None:
         (random_bytes(), "unsupported_format"),
         (encode(silence(1.0), 16_000, "wav_pcm16"), "silent_audio"),
         (encode(tone(0.05), 16_000, "wav_pcm16"), "too_short"),
+        (long_silence("webm_opus", 40.0), "too_long"),
+        (wav_nonfinite(), "corrupt_audio"),
+        (bytes(20 * 1024 * 1024 + 1), "too_large"),
     ],
+    ids=["empty", "not_audio", "silent", "too_short", "too_long", "nan_samples", "too_large"],
 )
 def test_bad_input_is_a_failed_result_with_its_code(model, data: bytes, code: str) -> None:
     result = classify_bytes(data, model)

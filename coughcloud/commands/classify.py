@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from shared.checks import check_upload_size
 from shared.classify import classify_bytes
 from shared.config import settings
-from shared.errors import ModelError
+from shared.errors import InputError, ModelError
 from shared.model import CoughModel, load_model
 
 # The one code that is not in the pipeline's contract: the CLI could not read the file.
@@ -42,13 +43,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def classify_file(path: str, model: CoughModel | ModelError) -> dict[str, Any]:
     """The result for one file: a missing file or a model that failed to load is a failed result."""
     if isinstance(model, ModelError):
-        return {"file": path, "status": "failed", "error": model.to_dict()}
+        return _failed(path, model.to_dict())
     try:
+        check_upload_size(Path(path).stat().st_size)  # a huge file is refused before it is read
         data = Path(path).read_bytes()
+    except InputError as error:
+        return _failed(path, error.to_dict())
     except OSError as error:
-        message = f"Cannot read {path}: {error.strerror or error}."
-        return {"file": path, "status": "failed", "error": {"code": UNREADABLE_FILE, "message": message}}
+        return _failed(
+            path, {"code": UNREADABLE_FILE, "message": f"Cannot read {path}: {error.strerror or error}."}
+        )
     return {"file": path, **classify_bytes(data, model)}
+
+
+def _failed(path: str, error: dict[str, str]) -> dict[str, Any]:
+    return {
+        "file": path,
+        "status": "failed",
+        "label": None,
+        "confidence": None,
+        "probabilities": None,
+        "error": error,
+    }
 
 
 def _table_row(result: dict[str, Any], labels: tuple[str, ...]) -> list[str]:

@@ -47,6 +47,18 @@ def test_a_missing_and_a_bad_file_fail_without_stopping_the_others(
     assert results[1]["error"]["code"] == "unsupported_format"
 
 
+def test_a_file_over_the_size_limit_is_refused_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    huge = tmp_path / "huge.wav"
+    with huge.open("wb") as handle:  # sparse: 1 GB on paper, nothing on disk
+        handle.truncate(1024**3)
+    assert main(["classify", str(huge)]) == 1
+    (result,) = _lines(capsys.readouterr().out)
+    assert result["error"]["code"] == "too_large"
+    assert result["label"] is None
+
+
 def test_table_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["classify", "--format", "table", DRY, str(tmp_path / "gone.ogg")]) == 1
     header, done, failed = capsys.readouterr().out.splitlines()

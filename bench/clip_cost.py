@@ -83,7 +83,7 @@ def measure(data: bytes, model: CoughModel, runs: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="timed runs per clip (default: 15)")
+    parser.add_argument("--runs", type=int, default=25, help="timed runs per clip (default: 25)")
     args = parser.parse_args()
     model = load_model(str(BUNDLED_MODEL_DIR))
     rows = []

@@ -131,7 +131,7 @@ def series(name: str, code: str, clip: Path, runs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed fresh processes per path (default: 5)")
+    parser.add_argument("--runs", type=int, default=11, help="timed fresh processes per path (default: 11)")
     args = parser.parse_args()
     litert = series("litert (numpy MFCC)", LITERT_CHILD, WAV, args.runs)
     litert_webm = series("litert (numpy MFCC)", LITERT_CHILD, WEBM, args.runs)

@@ -13,7 +13,7 @@ def test_defaults_match_the_design(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.MAX_DURATION_S == 30.0
     assert s.FEATURES_TOPIC == "audio-features"
     assert s.RESULTS_TOPIC == "cough-results"
-    assert s.MODEL_URI == str(BUNDLED_MODEL_DIR)
+    assert BUNDLED_MODEL_DIR.as_posix() == s.MODEL_URI
     assert s.cors_origins == frozenset()
 
 

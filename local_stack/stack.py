@@ -26,7 +26,7 @@ from local_stack.frontend import FrontendServer
 from local_stack.functions import FUNCTIONS, start_function
 from local_stack.processes import LOCAL_DIR, Child, StartupError
 from local_stack.stack_env import write_stack_env
-from shared.config import Settings
+from shared.config import REPO_ROOT, Settings
 
 READY_TIMEOUT_S = 60.0
 
@@ -205,7 +205,7 @@ def banner(stack: Stack) -> str:
         f"emulators ready at {marks['emulators_ready']:.1f} s, resources made at "
         f"{marks['resources_made']:.1f} s, functions ready at {marks['functions_ready']:.1f} s"
     )
-    example = next(iter(sorted((processes.REPO_ROOT / "examples").glob("*.wav"))), Path("cough.wav"))
+    example = next(iter(sorted((REPO_ROOT / "examples").glob("*.wav"))), Path("cough.wav"))
     rel_env = os.path.relpath(stack.options.stack_env)
     return "\n".join(
         [
@@ -297,7 +297,7 @@ def start_detached(options: StackOptions, timeout: float = 2 * READY_TIMEOUT_S) 
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            cwd=processes.REPO_ROOT,
+            cwd=REPO_ROOT,
         )
     options.pid_file.write_text(str(popen.pid))
     deadline = time.monotonic() + timeout

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared import logs, results
+from shared import logs, outcomes
 from shared.messages import FEATURES_SCHEMA, FeaturesMessage, MessageError, Upload
 
 STAGE = "dead_letter"
@@ -55,5 +55,7 @@ def handle_dead_letter(data: bytes, attributes: dict[str, str]) -> None:
     attempts = attributes.get("CloudPubSubDeadLetterSourceDeliveryCount", "several")
     stage = "classification" if source == "features" else "processing"
     message = f"The {stage} gave up after {attempts} delivery attempts; the upload was not classified."
-    transition = results.mark_failed(upload.key, upload.generation, "internal", message, fresh=upload)
+    transition = outcomes.finish_failed(
+        STAGE, upload.key, upload.generation, "internal", message, fresh=upload, trace_id=trace_id
+    )
     logs.log_dead_lettered(upload.key, upload.generation, source, transition.outcome == "applied", trace_id)

@@ -239,12 +239,14 @@ def log_prediction_done(
     )
 
 
-def log_result_published(key: str, generation: int, message_id: str, trace_id: str | None) -> None:
+def log_result_published(
+    key: str, stage: str, generation: int, status: str, message_id: str, trace_id: str | None
+) -> None:
     _pipeline(
         "INFO",
-        f"Result published as message {message_id}",
+        f"Result ({status}) published on cough-results as message {message_id}",
         key=key,
-        stage="predict",
+        stage=stage,
         generation=generation,
         trace_id=trace_id,
         message_id=message_id,

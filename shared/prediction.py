@@ -12,11 +12,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import logs, pubsub, results
+from shared import logs, outcomes, pubsub
 from shared.config import settings
 from shared.errors import ModelError
 from shared.faults import is_transient
-from shared.messages import FeaturesMessage, MessageError, result_message
+from shared.messages import FeaturesMessage, MessageError
 from shared.model import load_model
 
 STAGE = "predict"
@@ -51,7 +51,9 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
     try:
         fields, timings = _classify(message)
     except ModelError as error:
-        results.mark_failed(upload.key, upload.generation, error.code, error.message, fresh=upload)
+        outcomes.finish_failed(
+            STAGE, upload.key, upload.generation, error.code, error.message, fresh=upload, trace_id=trace_id
+        )
         logs.log_upload_failed(
             upload.key, STAGE, upload.generation, error.code, error.message, _ms(started), trace_id
         )
@@ -64,7 +66,7 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
         timings["queue_ms"] = queue_ms
     timings["predict_ms"] = round(_ms(started), 3)
     try:
-        transition = results.mark_done(upload, fields, timings)
+        transition = outcomes.finish_done(upload, fields, timings, trace_id)
     except Exception as error:
         _handle_fault(message, data, attributes, delivery_attempt, error)
         return
@@ -74,13 +76,6 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
     logs.log_prediction_done(
         upload.key, upload.generation, fields["label"], fields["confidence"], _ms(started), timings, trace_id
     )
-    body, result_attributes = result_message(upload.key, transition.document)
-    try:
-        message_id = pubsub.publish(settings().RESULTS_TOPIC, body, result_attributes)
-    except Exception:
-        results.reopen(upload)
-        raise
-    logs.log_result_published(upload.key, upload.generation, message_id, trace_id)
 
 
 def _ms(started: float) -> float:
@@ -123,12 +118,14 @@ def _handle_fault(
     attempt = delivery_attempt or 1
     if not is_transient(error):
         logs.log_unexpected_error(upload.key, STAGE, upload.generation, error, trace_id)
-        results.mark_failed(
+        outcomes.finish_failed(
+            STAGE,
             upload.key,
             upload.generation,
             "internal",
             "The recording could not be classified because of an internal error.",
             fresh=upload,
+            trace_id=trace_id,
         )
         return
     if attempt < settings().MAX_DELIVERY_ATTEMPTS:
@@ -139,12 +136,14 @@ def _handle_fault(
         data,
         {**attributes, "CloudPubSubDeadLetterSourceDeliveryCount": str(attempt)},
     )
-    results.mark_failed(
+    outcomes.finish_failed(
+        STAGE,
         upload.key,
         upload.generation,
         "internal",
         f"Classification gave up after {attempt} delivery attempts because a service was unavailable.",
         fresh=upload,
+        trace_id=trace_id,
     )
     logs.log_gave_up(upload.key, STAGE, upload.generation, attempt, error, trace_id)
 
@@ -154,4 +153,5 @@ def _record_unreadable(attributes: dict[str, str], reason: str) -> None:
     logs.log_unreadable_message(STAGE, reason, attributes)
     key, generation = attributes.get("key"), attributes.get("generation", "")
     if key and generation.isdigit():
-        results.mark_failed(key, int(generation), "internal", "The features message was unreadable.")
+        reason = "The features message was unreadable."
+        outcomes.finish_failed(STAGE, key, int(generation), "internal", reason)

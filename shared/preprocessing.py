@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from google.api_core import exceptions as api_exceptions
 
-from shared import logs, pubsub, results, storage
+from shared import logs, outcomes, pubsub, results, storage
 from shared.audio import decode_audio
 from shared.checks import check_audio, check_upload_size
 from shared.config import settings
@@ -73,7 +73,7 @@ def preprocess_upload(
     except Exception as error:
         if not is_transient(error):
             logs.log_unexpected_error(upload.key, "preprocess", generation, error, trace_id)
-            results.mark_failed(upload.key, generation, "internal", _INTERNAL_MESSAGE, fresh=upload)
+            _fail(upload, "internal", _INTERNAL_MESSAGE, trace_id)
         elif claim.attempt >= settings().MAX_DELIVERY_ATTEMPTS:
             _give_up(upload, claim.attempt, error, trace_id)
         else:
@@ -95,13 +95,7 @@ def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
             ),
         )
     except api_exceptions.NotFound:
-        results.mark_failed(
-            upload.key,
-            upload.generation,
-            "internal",
-            "The file was deleted or replaced before it could be read.",
-            fresh=upload,
-        )
+        _fail(upload, "internal", "The file was deleted or replaced before it could be read.", trace_id)
         return
     audio = _timed(timings, "decode", lambda: decode_audio(data, spec.sample_rate))
     check_audio(audio)
@@ -146,8 +140,14 @@ def _audio_fields(facts: AudioFacts) -> dict[str, Any]:
     }
 
 
+def _fail(upload: Upload, code: str, message: str, trace_id: str) -> None:
+    outcomes.finish_failed(
+        "preprocess", upload.key, upload.generation, code, message, fresh=upload, trace_id=trace_id
+    )
+
+
 def _record_failure(upload: Upload, error: CoughCloudError, started: float, trace_id: str) -> None:
-    results.mark_failed(upload.key, upload.generation, error.code, error.message, fresh=upload)
+    _fail(upload, error.code, error.message, trace_id)
     logs.log_upload_failed(
         upload.key, "preprocess", upload.generation, error.code, error.message, _elapsed_ms(started), trace_id
     )
@@ -177,5 +177,5 @@ def _give_up(upload: Upload, attempts: int, error: BaseException | None, trace_i
     body = json.dumps(object_event(upload)).encode()
     pubsub.publish(settings().UPLOADS_DEAD_LETTER_TOPIC, body, attributes)
     message = f"Processing gave up after {attempts} delivery attempts because a service was unavailable."
-    results.mark_failed(upload.key, upload.generation, "internal", message, fresh=upload)
+    _fail(upload, "internal", message, trace_id)
     logs.log_gave_up(upload.key, "preprocess", upload.generation, attempts, error, trace_id)

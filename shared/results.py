@@ -176,6 +176,7 @@ class Transition:
     outcome: TransitionOutcome
     document: dict[str, Any] | None = None
     update_time: Any = None
+    previous_status: str | None = None  # of an applied final transition: what `reopen` restores
 
 
 def _read(ref: DocumentReference) -> tuple[DocumentSnapshot, dict[str, Any] | None]:
@@ -255,11 +256,12 @@ def _finish(
     if doc is None or recorded < generation:
         document = {**new_document(fresh, None, at), **fields, "timings": dict(timings)}
         ref.set(document)
-        return Transition("applied", document)
+        return Transition("applied", document, previous_status="received")
     timings = {**timings, "pipeline_ms": round((at - doc["created_at"]).total_seconds() * 1000, 3)}
     ref.update({**fields, "updated_at": at, **{f"timings.{name}": ms for name, ms in timings.items()}})
     merged = {**(doc.get("timings") or {}), **timings}
-    return Transition("applied", {**doc, **fields, "updated_at": at, "timings": merged})
+    document = {**doc, **fields, "updated_at": at, "timings": merged}
+    return Transition("applied", document, previous_status=doc.get("status"))
 
 
 def mark_done(upload: Upload, result: dict[str, Any], timings: dict[str, float]) -> Transition:
@@ -268,10 +270,10 @@ def mark_done(upload: Upload, result: dict[str, Any], timings: dict[str, float])
     return _finish(upload.key, upload.generation, fields, timings, fresh=upload)
 
 
-def reopen(upload: Upload) -> None:
-    """Undo our own `done` (its result could not be published) so a redelivery can redo it."""
-    _ref(upload.key).update({"status": "features_ready", "updated_at": now()})
-    _finish_marker(upload.key, upload.generation).delete()
+def reopen(key: str, generation: int, status: str) -> None:
+    """Undo our own final write (its result could not be published) so a redelivery redoes it."""
+    _ref(key).update({"status": status, "updated_at": now()})
+    _finish_marker(key, generation).delete()
 
 
 def mark_failed(

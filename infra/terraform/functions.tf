@@ -43,6 +43,7 @@ locals {
       env = {
         UPLOAD_BUCKET             = google_storage_bucket.uploads.name
         FEATURES_TOPIC            = google_pubsub_topic.features.name
+        RESULTS_TOPIC             = google_pubsub_topic.results.name # failed uploads are announced too
         UPLOADS_DEAD_LETTER_TOPIC = google_pubsub_topic.dead_letter["uploads"].name
         MODEL_URI                 = local.model_uri # the model's feature spec decides the features
         MAX_DELIVERY_ATTEMPTS     = tostring(var.max_delivery_attempts)
@@ -76,6 +77,7 @@ locals {
       storage_trigger = null # pushed by the dead-letter-* subscriptions (pubsub.tf)
       env = {
         UPLOAD_BUCKET         = google_storage_bucket.uploads.name
+        RESULTS_TOPIC         = google_pubsub_topic.results.name # announces the failure it records
         MAX_DELIVERY_ATTEMPTS = tostring(var.max_delivery_attempts)
       }
     }

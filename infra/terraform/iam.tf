@@ -86,10 +86,13 @@ resource "google_pubsub_topic_iam_member" "preprocess_dead_letters_uploads" {
   member = local.fn["preprocess"]
 }
 
-resource "google_pubsub_topic_iam_member" "predict_publishes_results" {
-  topic  = google_pubsub_topic.results.name
-  role   = "roles/pubsub.publisher"
-  member = local.fn["predict"]
+# Every stage that can end an upload announces its outcome on cough-results: predict its
+# results and model errors, preprocess bad input, dead_letter the uploads that gave up.
+resource "google_pubsub_topic_iam_member" "publishes_results" {
+  for_each = toset(["preprocess", "predict", "dead_letter"])
+  topic    = google_pubsub_topic.results.name
+  role     = "roles/pubsub.publisher"
+  member   = local.fn[each.value]
 }
 
 # predict dead-letters a message itself when the push carries a delivery count past the

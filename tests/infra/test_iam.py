@@ -94,8 +94,13 @@ def test_each_function_may_publish_exactly_to_the_topics_its_code_publishes_to()
 
 
 def test_the_code_publishes_where_this_test_expects():
-    assert topics_published_by("preprocess") == {"FEATURES_TOPIC", "UPLOADS_DEAD_LETTER_TOPIC"}
+    assert topics_published_by("preprocess") == {
+        "FEATURES_TOPIC",
+        "UPLOADS_DEAD_LETTER_TOPIC",
+        "RESULTS_TOPIC",
+    }
     assert topics_published_by("predict") >= {"RESULTS_TOPIC"}
+    assert topics_published_by("dead_letter") == {"RESULTS_TOPIC"}
     assert topics_published_by("results_api") == set()
 
 

@@ -72,9 +72,10 @@ def test_failure_is_recorded_without_a_document_only_when_the_upload_is_known(pi
 def test_reopen_lets_a_redelivery_finish_again(pipeline: Pipeline) -> None:
     first = upload(pipeline, 4)
     results.claim_upload(first, "t")
-    results.mark_done(first, {"label": "dry"}, {})
-    results.reopen(first)
-    assert results.get(first.key)["status"] == "features_ready"
+    done = results.mark_done(first, {"label": "dry"}, {})
+    assert done.previous_status == "received"
+    results.reopen(first.key, first.generation, done.previous_status)
+    assert results.get(first.key)["status"] == "received"
     assert results.mark_done(first, {"label": "wet"}, {}).outcome == "applied"
     assert results.get(first.key)["label"] == "wet"
 

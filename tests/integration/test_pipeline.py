@@ -52,7 +52,7 @@ def test_upload_with_the_official_client_is_done_over_http_and_on_cough_results(
     ],
     ids=["silence", "text", "too-short"],
 )
-def test_a_bad_file_ends_failed_with_its_code(env, bucket, data, content_type, code):
+def test_a_bad_file_ends_failed_with_its_code(env, bucket, results_tap, data, content_type, code):
     name = unique_name("bad")
     bucket.blob(name).upload_from_string(data, content_type=content_type)
 
@@ -60,6 +60,12 @@ def test_a_bad_file_ends_failed_with_its_code(env, bucket, data, content_type, c
     assert document["status"] == "failed"
     assert document["error"]["code"] == code
     assert document["error"]["message"]
+    # Subscribers hear of the failure too, once.
+    [message] = results_tap.wait_for(1, _for_key(result_key(env["UPLOAD_BUCKET"], name)))
+    assert message.attributes["status"] == "failed"
+    assert json.loads(message.data)["error"]["code"] == code
+    time.sleep(SETTLE_S)
+    assert results_tap.pull() == []
 
 
 def test_the_same_finalize_event_three_times_gives_one_result(env, bucket, results_tap, upload_events_tap):

@@ -157,7 +157,9 @@ def start_stack(options: StackOptions) -> Stack:
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         key = options.state_dir / "signing-key.json"
         env = _stack_env(config, emulators, urls, resources.model_uri(config), key)
-        origins = [urls["frontend"], *options.extra_cors_origins, *config.cors_origins]
+        # The page's own origin, under either of the names a person may type for it.
+        page = [urls["frontend"], urls["frontend"].replace("127.0.0.1", "localhost")]
+        origins = [*page, *options.extra_cors_origins, *config.cors_origins]
         function_env = {**os.environ, **env, "CORS_ALLOWED_ORIGINS": ",".join(dict.fromkeys(origins))}
         functions = {
             name: start_function(name, ports[name], function_env, options.log_dir) for name in FUNCTIONS

@@ -1,4 +1,4 @@
-"""CORS on the running results_api: the page's origin (and the test stack's extra one) only."""
+"""CORS on the running results_api: the page's origin (127.0.0.1 or localhost) and the test extra only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ REFUSED = ("http://evil.example", "null", "http://127.0.0.1:1")
 
 
 def _allowed(env: dict[str, str]) -> list[str]:
-    return [env["FRONTEND_URL"], *TEST_STACK.extra_cors_origins]
+    page_as_localhost = env["FRONTEND_URL"].replace("127.0.0.1", "localhost")
+    return [env["FRONTEND_URL"], page_as_localhost, *TEST_STACK.extra_cors_origins]
 
 
 def _requests(env: dict[str, str], origin: str) -> list[requests.Response]:

@@ -21,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS: dict[str, str] = {
     "clip_cost": "offline",
     "cold_start": "offline",
+    "function_cold_start": "offline",
     "hostile": "starts a local stack of its own",
     "faults": "starts a local stack of its own",
     "e2e_latency": "starts a local stack of its own",

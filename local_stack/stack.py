@@ -219,7 +219,8 @@ def banner(stack: Stack) -> str:
             f"  firestore     {env['FIRESTORE_EMULATOR_HOST']}",
             f"  endpoints     {rel_env}  (set -a; . {rel_env}; set +a)",
             f"  logs          {os.path.relpath(stack.options.log_dir)}/",
-            f"Try: coughcloud upload {os.path.relpath(example)} --wait",
+            f"Try: {os.path.relpath(Path(sys.executable).parent / 'coughcloud')} upload "
+            f"{os.path.relpath(example)} --wait",
             "Ctrl-C stops everything.",
         ]
     )

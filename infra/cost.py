@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FUNCTIONS_TF = Path(__file__).resolve().parent / "terraform" / "functions.tf"
+WEB_DIST = Path(__file__).resolve().parents[1] / "frontend_stub" / "dist"
 
 PRICE_VCPU_S = 0.000024  # USD per vCPU-second
 PRICE_GIB_S = 0.0000025  # USD per GiB-second
@@ -29,6 +30,10 @@ PRICE_FIRESTORE_READ = 0.06 / 100_000
 PRICE_STORAGE_CLASS_A = 0.005 / 1000
 PRICE_STORAGE_CLASS_B = 0.0004 / 1000
 PRICE_PUBSUB_TIB = 40.0
+# The page (web.tf): Cloud Storage data transfer to the internet, premium tier, first TiB
+# a month, destinations other than China and Australia.
+PRICE_EGRESS_GIB = 0.12
+CONFIG_JSON_BYTES = 100  # {"apiUrl": "https://results-api-….run.app"}
 
 # Measured (DESIGN.md, 2 cores): serving work per call ~10–30 ms of one core; a cold start
 # (process start → first answer) 0.22–0.35 s with numpy + PyAV + LiteRT.
@@ -147,7 +152,26 @@ def report() -> str:
     for item, cost in around.items():
         lines.append(f"    {item}: {per_million(cost)}")
     lines.append(f"    total around: {per_million(sum(around.values()))} per million")
-    return "\n".join(lines)
+    return "\n".join(lines + page_cost_lines())
+
+
+def page_cost_lines() -> list[str]:
+    """Serving the page from its bucket: egress and GETs, per visit rather than per upload."""
+    files = [p for p in WEB_DIST.rglob("*") if p.is_file() and p.name != "config.json"]
+    if not files:
+        return ["", "  the page: frontend_stub/dist is not built (make setup)"]
+    first_bytes = sum(p.stat().st_size for p in files) + CONFIG_JSON_BYTES
+    first = first_bytes / 2**30 * PRICE_EGRESS_GIB + (len(files) + 1) * PRICE_STORAGE_CLASS_B
+    # Hashed assets stay in the browser cache; index.html is revalidated (a 304) and
+    # config.json fetched again.
+    repeat = CONFIG_JSON_BYTES / 2**30 * PRICE_EGRESS_GIB + 2 * PRICE_STORAGE_CLASS_B
+    return [
+        "",
+        f"  the page (web bucket, ${PRICE_EGRESS_GIB}/GiB egress + GETs), per visit, not per classification:",
+        f"    first visit {first_bytes / 1000:.0f} KB in {len(files) + 1} GETs:"
+        f" {per_million(first)} per million",
+        f"    returning visit (assets cached, 2 GETs): {per_million(repeat)} per million",
+    ]
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ locals {
       storage_trigger = null
       env = {
         UPLOAD_BUCKET           = google_storage_bucket.uploads.name
-        CORS_ALLOWED_ORIGINS    = join(",", var.web_origins)
+        CORS_ALLOWED_ORIGINS    = join(",", local.web_origins) # the page (web.tf) + var.web_origins
         SIGNED_URL_EXPIRY_S     = tostring(var.signed_url_expiry_s)
         SIGNING_SERVICE_ACCOUNT = google_service_account.uploader.email
         MAX_UPLOAD_BYTES        = tostring(var.max_upload_bytes)

@@ -3,6 +3,16 @@ output "results_api_url" {
   value       = google_cloudfunctions2_function.function["results_api"].url
 }
 
+output "web_url" {
+  description = "The upload page. Open it in a browser."
+  value       = "${local.web_page_origin}/${google_storage_bucket.web.name}/index.html"
+}
+
+output "web_bucket" {
+  description = "Bucket serving the page (frontend_stub/dist + config.json); the only public one."
+  value       = google_storage_bucket.web.name
+}
+
 output "upload_bucket" {
   description = "Bucket browsers upload into (through signed URLs from POST /uploads)."
   value       = google_storage_bucket.uploads.name

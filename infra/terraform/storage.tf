@@ -18,7 +18,7 @@ resource "google_storage_bucket" "uploads" {
   force_destroy               = false
 
   cors {
-    origin          = var.web_origins
+    origin          = local.web_origins # the page (web.tf) + var.web_origins
     method          = ["PUT"]
     response_header = ["Content-Type", "x-goog-content-length-range"]
     max_age_seconds = 3600

@@ -16,12 +16,13 @@ variable "firestore_location" {
 }
 
 variable "web_origins" {
-  description = "Origins of the web page (scheme://host[:port]), allowed by CORS on the uploads bucket (the browser PUTs there) and on results_api."
+  description = "Other origins the page is served from (scheme://host[:port]), e.g. a custom domain; allowed by CORS on the uploads bucket (the browser PUTs there) and on results_api, beside the page's own origin (web.tf)."
   type        = list(string)
+  default     = []
   validation {
     # A CORS origin must match exactly: no path, no trailing slash.
-    condition     = length(var.web_origins) > 0 && alltrue([for o in var.web_origins : can(regex("^https?://[^/]+$", o))])
-    error_message = "web_origins: at least one origin like https://app.example.org (no path, no trailing slash)."
+    condition     = alltrue([for o in var.web_origins : can(regex("^https?://[^/]+$", o))])
+    error_message = "web_origins: origins like https://app.example.org (no path, no trailing slash)."
   }
 }
 

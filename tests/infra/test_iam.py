@@ -121,7 +121,7 @@ def test_only_results_api_is_public_and_event_functions_are_invoked_by_the_event
     assert _toset(unwrap(events["for_each"])) == ["preprocess", "predict", "dead_letter"]
     assert unwrap(events["member"]) == "serviceAccount:${google_service_account.events.email}"
     all_users = [
-        g
+        (g["resource"], g["role"])
         for kind in (
             "google_project_iam_member",
             "google_storage_bucket_iam_member",
@@ -130,7 +130,7 @@ def test_only_results_api_is_public_and_event_functions_are_invoked_by_the_event
         for g in grants(kind)
         if "allUsers" in g["member"]
     ]
-    assert not all_users
+    assert all_users == [("web_public", "roles/storage.objectViewer")]  # the page (test_web.py)
 
 
 def test_platform_agents_have_what_eventarc_and_dead_lettering_need():

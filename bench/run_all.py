@@ -13,9 +13,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from shared.config import REPO_ROOT
 
 # name -> what it needs; offline ones first, then those that need the local stack running.
 BENCHMARKS: dict[str, str] = {

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.clip_cost [--runs N]
 
 What a warm predict path pays per upload (model loaded, codecs imported): the same
-`shared.classify.classify_bytes` the CLI runs, on clips recorded at 48 kHz (browsers'
+`shared.ml.classify.classify_bytes` the CLI runs, on clips recorded at 48 kHz (browsers'
 rate) and encoded with tests/fixtures/audio_files.encode (ffmpeg / libsndfile). Each
 figure is the median of N runs after one warm-up run. Prints a table and writes
 bench/results/clip_cost.json.
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from shared.classify import classify_bytes
 from shared.config import BUNDLED_MODEL_DIR
-from shared.model import CoughModel, load_model
+from shared.ml.classify import classify_bytes
+from shared.ml.model import CoughModel, load_model
 from tests.fixtures.audio_files import FORMATS, encode
 from training.synthetic import RATE, make_clip
 

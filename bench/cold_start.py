@@ -7,7 +7,7 @@ would start). The time is the parent's wall clock from spawning the child to the
 child reporting its first classification; peak RSS is the child's own
 `resource.getrusage(RUSAGE_SELF).ru_maxrss` at that moment.
 
-- LiteRT path: import shared.classify + shared.model, load the shipped model folder,
+- LiteRT path: import shared.ml.classify + shared.ml.model, load the shipped model folder,
   classify_bytes (decode, checks, numpy MFCC, LiteRT) on the clip.
 - Baseline (the student deployment this project replaces): import tensorflow and
   librosa, load the same model's .keras file, librosa.load + librosa MFCC with the
@@ -50,8 +50,8 @@ print(json.dumps({"done_at": time.time(), "imported_at": imported_at, "loaded_at
 LITERT_CHILD = (
     """
 import sys, time
-from shared.classify import classify_bytes
-from shared.model import load_model
+from shared.ml.classify import classify_bytes
+from shared.ml.model import load_model
 imported_at = time.time()
 model = load_model(sys.argv[1])
 loaded_at = time.time()
@@ -66,7 +66,7 @@ import os, sys, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np
 import keras, librosa, tensorflow
-from shared.features import FeatureSpec, feature_windows
+from shared.ml.features import FeatureSpec, feature_windows
 imported_at = time.time()
 spec = FeatureSpec.from_dict(__import__("json").load(open(sys.argv[1] + "/metadata.json"))["feature_spec"])
 model = keras.models.load_model(sys.argv[1] + "/model.keras")

@@ -26,8 +26,8 @@ from local_stack.functions import start_function
 from local_stack.processes import LOCAL_DIR, Child
 from local_stack.stack import StackOptions, start_detached, stop_detached
 from shared.config import REPO_ROOT, settings
-from shared.messages import FINISHED
 from shared.names import result_key
+from shared.pipeline.messages import FINISHED
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 BATCH = 100

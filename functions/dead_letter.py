@@ -5,8 +5,8 @@ from __future__ import annotations
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared.dead_letters import handle_dead_letter
-from shared.events import PUBLISHED, is_event_type, pubsub_message
+from shared.pipeline.dead_letters import handle_dead_letter
+from shared.pipeline.events import PUBLISHED, is_event_type, pubsub_message
 
 
 @functions_framework.cloud_event

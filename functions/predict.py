@@ -5,8 +5,8 @@ from __future__ import annotations
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared.events import PUBLISHED, is_event_type, pubsub_message
-from shared.prediction import predict_features
+from shared.pipeline.events import PUBLISHED, is_event_type, pubsub_message
+from shared.pipeline.prediction import predict_features
 
 
 @functions_framework.cloud_event

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared.events import FINALIZED, is_event_type, trace_id_of
-from shared.preprocessing import preprocess_upload
+from shared.pipeline.events import FINALIZED, is_event_type, trace_id_of
+from shared.pipeline.preprocessing import preprocess_upload
 
 
 @functions_framework.cloud_event

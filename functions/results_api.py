@@ -5,7 +5,7 @@ from __future__ import annotations
 import flask
 import functions_framework
 
-from shared.api import handle
+from shared.http.api import handle
 
 
 @functions_framework.http

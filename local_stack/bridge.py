@@ -33,7 +33,7 @@ from google.cloud.pubsub_v1.subscriber.scheduler import ThreadScheduler
 from local_stack.resources import Trigger, triggers
 from shared import logs
 from shared.config import Settings, settings
-from shared.events import FINALIZED, PUBLISHED
+from shared.pipeline.events import FINALIZED, PUBLISHED
 
 # Messages in flight per trigger (the functions-framework servers run 8 threads each).
 CONCURRENCY = {"preprocess": 16, "predict": 16, "dead_letter": 4}

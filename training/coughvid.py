@@ -13,7 +13,7 @@ skipped. If the CSV has COUGHVID's `cough_detected` column (the probability, fro
 their own classifier, that the recording holds a cough), rows below
 `not_cough_below` become `not_cough` examples.
 
-Audio is decoded with the serving decoder (`shared.audio.decode_audio`), so training
+Audio is decoded with the serving decoder (`shared.ml.audio.decode_audio`), so training
 sees exactly what the functions will see; undecodable files are counted and skipped.
 """
 
@@ -24,8 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.audio import decode_audio
 from shared.errors import InputError
+from shared.ml.audio import decode_audio
 from training.synthetic import Clip
 
 AUDIO_EXTENSIONS = (".webm", ".ogg", ".wav", ".flac", ".mp3", ".m4a", ".mp4")

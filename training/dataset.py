@@ -1,10 +1,10 @@
-"""Clips → model inputs: the serving feature code (shared.features) cut into model windows."""
+"""Clips → model inputs: the serving feature code (shared.ml.features) cut into model windows."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from shared.features import FeatureSpec, feature_windows, mfcc
+from shared.ml.features import FeatureSpec, feature_windows, mfcc
 from training.synthetic import Clip
 
 

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from shared.model import METADATA_FILE, MODEL_FILE
+from shared.ml.model import METADATA_FILE, MODEL_FILE
 
 KERAS_FILE = "model.keras"
 PARITY_TOLERANCE = 1e-4

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
-from shared.features import FeatureSpec
+from shared.ml.features import FeatureSpec
 
 
 def build_model(spec: FeatureSpec, n_labels: int, train_x: np.ndarray) -> keras.Model:

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from shared.model import INCONCLUSIVE
+from shared.ml.model import INCONCLUSIVE
 
 
 def clip_metrics(truth: list[str], predicted: list[str], labels: tuple[str, ...]) -> dict[str, Any]:

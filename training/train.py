@@ -1,6 +1,6 @@
 """One training run: data → features → Keras → LiteRT (parity-checked) → model folder + report.
 
-The held-out clips are scored through the serving runtime (`shared.model.CoughModel`
+The held-out clips are scored through the serving runtime (`shared.ml.model.CoughModel`
 on the exported model.tflite, windows averaged, threshold applied), so the metrics in
 metadata.json are what the deployed predict function would achieve on those clips.
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 import tensorflow as tf
 
-from shared.features import FeatureSpec
-from shared.model import WINDOW_RULE, CoughModel
+from shared.ml.features import FeatureSpec
+from shared.ml.model import WINDOW_RULE, CoughModel
 from training import synthetic
 from training.coughvid import load_coughvid
 from training.dataset import clip_features, split_clips, window_dataset

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from shared.checks import check_upload_size
-from shared.classify import classify_bytes
 from shared.config import settings
 from shared.errors import InputError, ModelError
-from shared.model import CoughModel, load_model
+from shared.ml.checks import check_upload_size
+from shared.ml.classify import classify_bytes
+from shared.ml.model import CoughModel, load_model
 
 # The one code that is not in the pipeline's contract: the CLI could not read the file.
 UNREADABLE_FILE = "unreadable_file"

@@ -27,8 +27,8 @@ import requests
 from local_stack.stack_env import DEFAULT_STACK_ENV, read_stack_env
 from shared.config import Settings, settings
 from shared.errors import InputError
-from shared.messages import FINISHED
 from shared.names import validate_object_name
+from shared.pipeline.messages import FINISHED
 
 POLL_S = 0.05
 

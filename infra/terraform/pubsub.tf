@@ -3,7 +3,7 @@
 #
 # No Pub/Sub schema is attached: the features message carries its own schema version
 # (attribute `schema`) and predict refuses a spec it does not serve. A Pub/Sub schema
-# (Avro/Protobuf only) would repeat shared/messages.py and make every message change a
+# (Avro/Protobuf only) would repeat shared/pipeline/messages.py and make every message change a
 # two-step deploy.
 #
 # How events reach the functions, and where dead-lettering happens:

@@ -136,21 +136,26 @@ def string_constants(path: Path) -> set[str]:
     found = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("shared."):
-            constants = _module_string_assignments(SHARED_DIR / f"{node.module.split('.')[1]}.py")
+            constants = _module_string_assignments(module_path(node.module))
             found.update(constants[a.name] for a in node.names if a.name in constants)
     return found
 
 
+def module_path(dotted: str) -> Path:
+    """`shared.pipeline.results` → shared/pipeline/results.py (a package → its __init__.py)."""
+    path = REPO.joinpath(*dotted.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
 def _shared_imports(tree: ast.Module) -> set[str]:
+    """Dotted names of the shared/ modules a module imports (`from shared.x import m` counts m too)."""
     names: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "shared":
-                names.update(alias.name for alias in node.names)
-            elif node.module.startswith("shared."):
-                names.add(node.module.split(".")[1])
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "shared":
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
-            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("shared."))
+            names.update(a.name for a in node.names if a.name.startswith("shared."))
     return names
 
 
@@ -161,7 +166,7 @@ def code_modules(entry_point: str) -> list[Path]:
     pending = [start]
     while pending:
         for name in sorted(_shared_imports(module_tree(pending.pop()))):
-            path = SHARED_DIR / f"{name}.py"
+            path = module_path(name)
             if path.exists() and path not in seen:
                 seen.append(path)
                 pending.append(path)

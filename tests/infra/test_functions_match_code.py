@@ -11,7 +11,7 @@ import pytest
 from cloudevents.http import CloudEvent
 
 from shared.config import Settings
-from shared.events import pubsub_message
+from shared.pipeline.events import pubsub_message
 from tests.infra.terraform import (
     FUNCTIONS_DIR,
     SETTINGS_FIELDS,

@@ -12,7 +12,7 @@ import requests
 from google.cloud import pubsub_v1
 
 from shared.config import REPO_ROOT
-from shared.messages import FINISHED
+from shared.pipeline.messages import FINISHED
 
 WAIT_S = 30.0
 

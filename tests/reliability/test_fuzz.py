@@ -24,11 +24,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from shared.audio import decode_audio
 from shared.errors import InputError
-from shared.features import FeatureSpec, mfcc, n_frames
-from shared.messages import AudioFacts, FeaturesMessage, MessageError, Upload
+from shared.ml.audio import decode_audio
+from shared.ml.features import FeatureSpec, mfcc, n_frames
 from shared.names import MAX_NAME_BYTES, validate_object_name
+from shared.pipeline.messages import AudioFacts, FeaturesMessage, MessageError, Upload
 from tests.fixtures.audio_files import FORMATS, sample_file
 
 RATE = 16_000

@@ -1,7 +1,7 @@
 """Every hostile file (bench/hostile_files.py) ends with its own error code in-process.
 
 The in-process path is the one `coughcloud classify` and the functions run: the name
-check, then `shared.classify.classify_bytes` (size check, decode, audio checks, MFCC,
+check, then `shared.ml.classify.classify_bytes` (size check, decode, audio checks, MFCC,
 model). `classify_bytes` turns only the typed errors into a `failed` result, so any
 other exception escaping a hostile file fails the test.
 """
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from bench.hostile_files import CASES, HostileFile, generate, load
-from shared.classify import classify_bytes
 from shared.config import settings
 from shared.errors import ERROR_CODES, InputError
-from shared.model import CoughModel, load_model
+from shared.ml.classify import classify_bytes
+from shared.ml.model import CoughModel, load_model
 from shared.names import validate_object_name
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from shared.config import REPO_ROOT
 
-DEPLOYED = sorted([*(REPO_ROOT / "functions").glob("*.py"), *(REPO_ROOT / "shared").glob("*.py")])
+DEPLOYED = sorted([*(REPO_ROOT / "functions").glob("*.py"), *(REPO_ROOT / "shared").rglob("*.py")])
 # google-cloud-storage calls that create, change or delete objects.
 STORAGE_WRITES = {
     "upload_from_string",
@@ -64,7 +64,7 @@ def test_the_scan_would_find_a_write(tmp_path: Path) -> None:
     assert [s.split()[-1] for s in storage_write_calls(sample)] == ["upload_from_string", "open"]
 
 
-@pytest.mark.parametrize("path", DEPLOYED, ids=[p.name for p in DEPLOYED])
+@pytest.mark.parametrize("path", DEPLOYED, ids=[p.relative_to(REPO_ROOT).as_posix() for p in DEPLOYED])
 def test_deployed_code_never_writes_to_storage(path: Path) -> None:
     assert storage_write_calls(path) == []
 

@@ -20,8 +20,8 @@ from functions_framework import create_app
 from google.cloud import pubsub_v1, storage
 
 from shared.config import settings
-from shared.events import FINALIZED, PUBLISHED
 from shared.names import result_key
+from shared.pipeline.events import FINALIZED, PUBLISHED
 
 
 def storage_event(object_data: dict[str, Any], event_type: str = FINALIZED) -> CloudEvent:

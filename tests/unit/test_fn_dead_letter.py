@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from shared import results
-from shared.messages import Upload
+from shared.pipeline import results
+from shared.pipeline.messages import Upload
 from tests.fixtures.audio_files import sample_file
 from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from shared import results
 from shared.config import settings
-from shared.messages import LABELS, FeaturesMessage
-from shared.model import INCONCLUSIVE
-from shared.prediction import predict_features
+from shared.ml.model import INCONCLUSIVE
+from shared.pipeline import results
+from shared.pipeline.messages import LABELS, FeaturesMessage
+from shared.pipeline.prediction import predict_features
 from tests.fixtures.audio_files import sample_file
 from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
 
@@ -128,7 +128,7 @@ def test_failed_result_publish_is_redone_on_redelivery(
 ) -> None:
     message = features_for(pipeline, preprocess, "publish.wav")
     with monkeypatch.context() as patch:
-        patch.setattr("shared.pubsub.publish", _publish_fails)
+        patch.setattr("shared.cloud.pubsub.publish", _publish_fails)
         assert deliver(client, pubsub_event(message.data, dict(message.attributes))).status_code == 500
     assert results.get(pipeline.key("publish.wav"))["status"] == "features_ready"
 
@@ -145,7 +145,7 @@ def test_last_attempt_dead_letters_and_fails(
     def store_down(*args: object, **kwargs: object) -> None:
         raise api_exceptions.DeadlineExceeded("firestore is slow")
 
-    monkeypatch.setattr("shared.results.mark_done", store_down)
+    monkeypatch.setattr("shared.pipeline.results.mark_done", store_down)
     attempts = settings().MAX_DELIVERY_ATTEMPTS
     early = pubsub_event(message.data, dict(message.attributes), delivery_attempt=attempts - 1)
     assert deliver(client, early).status_code == 500

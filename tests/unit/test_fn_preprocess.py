@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from shared import results
-from shared.features import FeatureSpec
-from shared.messages import FEATURES_SCHEMA, FeaturesMessage
+from shared.ml.features import FeatureSpec
+from shared.pipeline import results
+from shared.pipeline.messages import FEATURES_SCHEMA, FeaturesMessage
 from tests.fixtures.audio_files import sample_file, text_file
 from tests.unit.pipeline_support import Pipeline, deliver, function_client, storage_event
 
@@ -107,7 +107,7 @@ def test_too_large_is_refused_before_download(
     client: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = {"bucket": pipeline.bucket, "name": "huge.wav", "generation": "3", "size": str(10**9)}
-    monkeypatch.setattr("shared.storage.download_capped", pytest.fail)
+    monkeypatch.setattr("shared.cloud.storage.download_capped", pytest.fail)
     assert deliver(client, storage_event(event)).status_code == 200
     assert results.get(pipeline.key("huge.wav"))["error"]["code"] == "too_large"
 
@@ -158,7 +158,7 @@ def test_transient_fault_is_retried_then_succeeds(
 ) -> None:
     event = pipeline.upload("flaky.wav", cough_wav)
     with monkeypatch.context() as patch:
-        patch.setattr("shared.storage.download_capped", _unavailable)
+        patch.setattr("shared.cloud.storage.download_capped", _unavailable)
         assert deliver(client, storage_event(event)).status_code == 500
     doc = results.get(pipeline.key("flaky.wav"))
     assert (doc["status"], doc["attempts"]) == ("received", 1)
@@ -174,7 +174,7 @@ def test_gives_up_after_max_attempts_and_dead_letters(
 ) -> None:
     monkeypatch.setenv("MAX_DELIVERY_ATTEMPTS", "3")
     results.settings.cache_clear()
-    monkeypatch.setattr("shared.storage.download_capped", _unavailable)
+    monkeypatch.setattr("shared.cloud.storage.download_capped", _unavailable)
     event = pipeline.upload("down.wav", cough_wav)
     statuses = [deliver(client, storage_event(event)).status_code for _ in range(4)]
     assert statuses == [500, 500, 200, 200]
@@ -193,7 +193,7 @@ def test_a_bug_fails_the_upload_at_once(
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("oops")
 
-    monkeypatch.setattr("shared.preprocessing.mfcc", broken)
+    monkeypatch.setattr("shared.pipeline.preprocessing.mfcc", broken)
     event = pipeline.upload("bug.wav", cough_wav)
     assert deliver(client, storage_event(event)).status_code == 200
     assert results.get(pipeline.key("bug.wav"))["error"]["code"] == "internal"

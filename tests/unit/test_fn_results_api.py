@@ -9,9 +9,10 @@ import pytest
 import requests
 from google.cloud import storage
 
-from shared import results, signing
 from shared.config import settings
-from shared.messages import Upload
+from shared.http import signing
+from shared.pipeline import results
+from shared.pipeline.messages import Upload
 from tests.unit.pipeline_support import Pipeline, function_client, write_signing_key
 
 pytestmark = pytest.mark.integration
@@ -170,7 +171,7 @@ def test_internal_error_is_json_500_with_cors(client: Any, monkeypatch: pytest.M
     def broken(key: str) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("shared.results.get", broken)
+    monkeypatch.setattr("shared.pipeline.results.get", broken)
     reply = client.get("/results?name=a.wav", headers={"Origin": ALLOWED})
     assert reply.status_code == 500
     assert reply.get_json() == {"error": {"code": "internal", "message": "Internal error."}}

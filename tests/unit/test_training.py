@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from coughcloud.cli import main
-from shared.model import load_model
+from shared.ml.model import load_model
 from tests.fixtures.audio_files import encode, random_bytes
 from training import synthetic
 from training.coughvid import expert_label, load_coughvid
@@ -136,7 +136,7 @@ def test_tiny_training_run_gives_a_loadable_model_and_a_report(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_parity_check_catches_a_model_that_disagrees() -> None:
-    from shared.features import FeatureSpec
+    from shared.ml.features import FeatureSpec
     from training.export import ParityError, check_parity, to_tflite
     from training.net import build_model
 

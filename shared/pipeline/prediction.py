@@ -12,12 +12,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import logs, outcomes, pubsub
+from shared import logs
+from shared.cloud import pubsub
 from shared.config import settings
 from shared.errors import ModelError
 from shared.faults import is_transient
-from shared.messages import FeaturesMessage, MessageError
-from shared.model import load_model
+from shared.ml.model import load_model
+from shared.pipeline import outcomes
+from shared.pipeline.messages import FeaturesMessage, MessageError
 
 STAGE = "predict"
 

@@ -17,16 +17,18 @@ from typing import Any, TypeVar
 
 from google.api_core import exceptions as api_exceptions
 
-from shared import logs, outcomes, pubsub, results, storage
-from shared.audio import decode_audio
-from shared.checks import check_audio, check_upload_size
+from shared import logs
+from shared.cloud import pubsub, storage
 from shared.config import settings
 from shared.errors import CoughCloudError
 from shared.faults import is_transient
-from shared.features import mfcc
-from shared.messages import AudioFacts, FeaturesMessage, Upload
-from shared.model import feature_spec
+from shared.ml.audio import decode_audio
+from shared.ml.checks import check_audio, check_upload_size
+from shared.ml.features import mfcc
+from shared.ml.model import feature_spec
 from shared.names import validate_object_name
+from shared.pipeline import outcomes, results
+from shared.pipeline.messages import AudioFacts, FeaturesMessage, Upload
 
 T = TypeVar("T")
 

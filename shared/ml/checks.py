@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from shared.audio import DecodedAudio
 from shared.config import settings
 from shared.errors import InputError
+from shared.ml.audio import DecodedAudio
 
 
 def check_upload_size(size: int, limit: int | None = None) -> None:

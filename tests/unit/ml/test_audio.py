@@ -1,4 +1,4 @@
-"""shared/audio.py: every format browsers and phones record, content detection, typed errors."""
+"""shared/ml/audio.py: every format browsers and phones record, content detection, typed errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from shared.audio import (
+from shared.config import settings
+from shared.errors import InputError
+from shared.ml.audio import (
     BLOCK_FRAMES,
     MAX_CHANNELS,
     MAX_SOURCE_RATE,
@@ -20,8 +22,6 @@ from shared.audio import (
     decode_audio,
     sniff_container,
 )
-from shared.config import settings
-from shared.errors import InputError
 from tests.fixtures import audio_files as af
 
 TARGET = 16_000

@@ -24,12 +24,12 @@ import numpy as np
 
 from shared.config import settings
 from shared.errors import ModelError, TransientError
-from shared.features import FeatureSpec, feature_windows
+from shared.ml.features import FeatureSpec, feature_windows
 
 MODEL_FILE = "model.tflite"
 METADATA_FILE = "metadata.json"
 INCONCLUSIVE = "inconclusive"
-# The windowing rule every model in this format follows (see shared.features.feature_windows).
+# The windowing rule every model in this format follows (see shared.ml.features.feature_windows).
 WINDOW_RULE = (
     "MFCC frames are cut into windows of window_frames frames every window_hop_frames frames "
     "(the last window aligned to the clip's end); a clip shorter than one window is repeated "
@@ -201,8 +201,8 @@ def _read_gcs(uri: str, filename: str) -> bytes:
     """An object's bytes; a missing one is a ModelError, an unavailable service a TransientError."""
     from google.api_core import exceptions
 
+    from shared.cloud.storage import client
     from shared.faults import is_transient
-    from shared.storage import client
 
     bucket, _, prefix = uri.removeprefix("gs://").partition("/")
     name = f"{prefix}/{filename}" if prefix else filename

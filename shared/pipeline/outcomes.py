@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import logs, pubsub, results
+from shared import logs
+from shared.cloud import pubsub
 from shared.config import settings
-from shared.messages import Upload, result_message
+from shared.pipeline import results
+from shared.pipeline.messages import Upload, result_message
 
 
 def finish_done(

@@ -25,7 +25,7 @@ from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 
 from shared.config import settings
 from shared.errors import TransientError
-from shared.messages import FINISHED, Upload
+from shared.pipeline.messages import FINISHED, Upload
 
 _MAX_RACES = 10
 _APP_NAME = "coughcloud-results"

@@ -1,4 +1,4 @@
-"""shared.model: loading a model folder, its checks, the window rule and the threshold rule."""
+"""shared.ml.model: loading a model folder, its checks, the window rule and the threshold rule."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shared import model as model_module
 from shared.config import BUNDLED_MODEL_DIR
 from shared.errors import ModelError, TransientError
-from shared.features import FeatureSpec, mfcc
-from shared.model import INCONCLUSIVE, CoughModel, feature_spec, load_model
+from shared.ml import model as model_module
+from shared.ml.features import FeatureSpec, mfcc
+from shared.ml.model import INCONCLUSIVE, CoughModel, feature_spec, load_model
 from training.synthetic import make_clip
 
 METADATA = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())
@@ -198,7 +198,7 @@ def test_loads_from_a_gs_uri(monkeypatch: pytest.MonkeyPatch) -> None:
         "models/flaky/1/metadata.json": exceptions.ServiceUnavailable("try later"),
         "models/denied/1/metadata.json": exceptions.Forbidden("no access"),
     }
-    monkeypatch.setattr("shared.storage.client", lambda: _Client(objects))
+    monkeypatch.setattr("shared.cloud.storage.client", lambda: _Client(objects))
     model = load_model("gs://models/cough-classifier/9.9.9/")
     assert model.version == "9.9.9"
     assert model.uri == "gs://models/cough-classifier/9.9.9"

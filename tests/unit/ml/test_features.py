@@ -1,4 +1,4 @@
-"""shared.features: numpy MFCC against librosa, the spec's round trip, the model-window rule."""
+"""shared.ml.features: numpy MFCC against librosa, the spec's round trip, the model-window rule."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import librosa
 import numpy as np
 import pytest
 
-from shared.features import FeatureSpec, feature_windows, mel_filterbank, mfcc, n_frames
+from shared.ml.features import FeatureSpec, feature_windows, mel_filterbank, mfcc, n_frames
 
 SPEC = FeatureSpec()
 RATE = SPEC.sample_rate

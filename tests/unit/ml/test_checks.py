@@ -1,4 +1,4 @@
-"""shared/checks.py: size, duration, silence and finiteness, with the measured value in each message."""
+"""shared/ml/checks.py: size, duration, silence and finiteness, with the measured value in each message."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from shared.audio import DecodedAudio, decode_audio
-from shared.checks import check_audio, check_upload_size, levels_dbfs
 from shared.config import settings
 from shared.errors import InputError
+from shared.ml.audio import DecodedAudio, decode_audio
+from shared.ml.checks import check_audio, check_upload_size, levels_dbfs
 from tests.fixtures import audio_files as af
 
 RATE = 16_000

@@ -1,8 +1,8 @@
-"""shared/cors.py: only listed origins get CORS headers; `*` only when listed."""
+"""shared/http/cors.py: only listed origins get CORS headers; `*` only when listed."""
 
 from __future__ import annotations
 
-from shared.cors import cors_headers, preflight_headers
+from shared.http.cors import cors_headers, preflight_headers
 
 ALLOWED = frozenset({"https://app.example", "http://localhost:5173"})
 

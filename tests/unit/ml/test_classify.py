@@ -1,4 +1,4 @@
-"""shared.classify: bytes → result, every stage, failures as codes; the shipped model on the examples."""
+"""shared.ml.classify: bytes → result, every stage, failures as codes; the shipped model on the examples."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from shared.classify import classify_bytes
 from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT
-from shared.model import load_model
+from shared.ml.classify import classify_bytes
+from shared.ml.model import load_model
 from tests.fixtures.audio_files import (
     FORMATS,
     encode,
@@ -81,8 +81,8 @@ def test_bad_input_is_a_failed_result_with_its_code(model, data: bytes, code: st
 def test_serving_path_never_imports_tensorflow_or_librosa() -> None:
     code = (
         "import sys\n"
-        "from shared.classify import classify_bytes\n"
-        "from shared.model import load_model\n"
+        "from shared.ml.classify import classify_bytes\n"
+        "from shared.ml.model import load_model\n"
         "result = classify_bytes(open(sys.argv[1], 'rb').read(), load_model(sys.argv[2]))\n"
         "assert result['status'] == 'done', result\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'librosa', 'numba', 'scipy') if m in sys.modules))\n"

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from shared.audio import decode_audio
-from shared.checks import check_audio, check_upload_size
 from shared.errors import InputError, ModelError
-from shared.features import mfcc
-from shared.model import CoughModel
+from shared.ml.audio import decode_audio
+from shared.ml.checks import check_audio, check_upload_size
+from shared.ml.features import mfcc
+from shared.ml.model import CoughModel
 
 T = TypeVar("T")
 
@@ -31,7 +31,7 @@ def _timed(timings: dict[str, float], stage: str, step: Callable[[], T]) -> T:
 def classify_bytes(data: bytes, model: CoughModel) -> dict[str, Any]:
     """The result for one recording: status done|failed, label, confidence, probabilities, timings.
 
-    `model` is a loaded model (`shared.model.load_model`); features are computed with its spec.
+    `model` is a loaded model (`shared.ml.model.load_model`); features are computed with its spec.
     """
     timings: dict[str, float] = {}
     result: dict[str, Any] = {"model": {"name": model.name, "version": model.version}}

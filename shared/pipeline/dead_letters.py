@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared import logs, outcomes
-from shared.messages import FEATURES_SCHEMA, FeaturesMessage, MessageError, Upload
+from shared import logs
+from shared.pipeline import outcomes
+from shared.pipeline.messages import FEATURES_SCHEMA, FeaturesMessage, MessageError, Upload
 
 STAGE = "dead_letter"
 

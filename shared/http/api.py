@@ -13,15 +13,16 @@ from typing import Any
 
 import flask
 
-from shared import logs, results
+from shared import logs
 from shared.config import settings
-from shared.cors import cors_headers, preflight_headers
 from shared.errors import InputError
 from shared.faults import is_transient
-from shared.messages import to_json_safe
+from shared.http.cors import cors_headers, preflight_headers
+from shared.http.openapi import CONTENT_TYPE_PATTERN, openapi_document
+from shared.http.signing import signed_upload
 from shared.names import result_key, validate_object_name
-from shared.openapi import CONTENT_TYPE_PATTERN, openapi_document
-from shared.signing import signed_upload
+from shared.pipeline import results
+from shared.pipeline.messages import to_json_safe
 
 MAX_REQUEST_BYTES = 16 * 1024
 

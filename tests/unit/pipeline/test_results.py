@@ -1,11 +1,11 @@
-"""shared/results.py: the status lifecycle on the real Firestore emulator."""
+"""shared/pipeline/results.py: the status lifecycle on the real Firestore emulator."""
 
 from __future__ import annotations
 
 import pytest
 
-from shared import results
-from shared.messages import Upload
+from shared.pipeline import results
+from shared.pipeline.messages import Upload
 from tests.unit.pipeline_support import Pipeline
 
 pytestmark = pytest.mark.integration

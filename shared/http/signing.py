@@ -17,8 +17,8 @@ import google.auth
 import google.auth.transport.requests
 from google.oauth2 import service_account
 
+from shared.cloud.storage import client
 from shared.config import settings
-from shared.storage import client
 
 _refresh_lock = threading.Lock()
 

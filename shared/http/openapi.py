@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.config import settings
 from shared.errors import ERROR_CODES
-from shared.messages import INCONCLUSIVE, LABELS
+from shared.pipeline.messages import INCONCLUSIVE, LABELS
 
 API_ERROR_CODES = sorted({*ERROR_CODES, "bad_request", "not_found", "method_not_allowed", "unavailable"})
 

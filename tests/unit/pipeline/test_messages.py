@@ -1,4 +1,4 @@
-"""shared/messages.py: the features message round-trips exactly and refuses malformed input."""
+"""shared/pipeline/messages.py: the features message round-trips exactly and refuses malformed input."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from shared.features import FeatureSpec
-from shared.messages import (
+from shared.ml.features import FeatureSpec
+from shared.names import result_key
+from shared.pipeline.messages import (
     FEATURES_SCHEMA,
     AudioFacts,
     FeaturesMessage,
@@ -21,7 +22,6 @@ from shared.messages import (
     result_message,
     to_json_safe,
 )
-from shared.names import result_key
 
 UPLOAD = Upload("uploads", "alice/ä cough.webm", 1795255474935571, 48213, "audio/webm;codecs=opus")
 AUDIO = AudioFacts(16000, 2.5, 2, 48000, "webm/opus")

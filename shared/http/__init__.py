@@ -1,0 +1,1 @@
+"""The HTTP side: the results API's routes, its OpenAPI document, CORS and signed upload URLs."""

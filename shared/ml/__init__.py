@@ -1,0 +1,1 @@
+"""The audio and the model: decode, input checks, MFCC features, the LiteRT runtime, classify."""

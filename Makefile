@@ -2,7 +2,6 @@
 # Both call `make setup`, which installs everything and is quick when already done.
 VENV := .venv
 PY := $(VENV)/bin/python
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup run test lint unit bench package clean
 

@@ -29,7 +29,7 @@ def start_function(name: str, port: int, env: Mapping[str, str], log_dir: Path) 
         "--host", "127.0.0.1",
         "--port", str(port),
     ]  # fmt: skip
-    full_env = {**env, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    full_env = {**env, "PYTHONPATH": str(REPO_ROOT)}
     url = ready_url(name, port)
     ready = lambda: processes.http_ok(url)  # noqa: E731
     return processes.start(name, argv, port, ready, full_env, log_dir, stop_signal=signal.SIGINT)

@@ -35,6 +35,10 @@ if [ ! -f $STAMP_DIR/python-$py_hash ]; then
   # cloudbox's metadata asks for Python >= 3.14; its Pub/Sub service runs on 3.11 (see local_stack/).
   $VENV/bin/pip install -q --disable-pip-version-check --no-deps --ignore-requires-python cloudbox==0.2.3
   $VENV/bin/uv pip install -q --python $VENV/bin/python --no-deps -e .
+  # uv writes no bytecode, so every process would compile its imports from source each time
+  # (a function's new process → create_app 3.9–4.3 s instead of ~1.2 s). Compile it all once.
+  echo "setup: compiling bytecode in $VENV"
+  $VENV/bin/python -m compileall -q -j 0 "$($VENV/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
   rm -f $STAMP_DIR/python-*
   touch $STAMP_DIR/python-$py_hash
 fi
@@ -45,8 +49,9 @@ for dir in local_stack/firestore frontend_stub; do
   npm_hash=$(cat $dir/package.json $dir/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
   stamp=$STAMP_DIR/npm-$(echo $dir | tr / _)-$npm_hash
   if [ ! -f $stamp ] || [ ! -d $dir/node_modules ]; then
-    echo "setup: npm install in $dir"
-    (cd $dir && npm install --no-audit --no-fund --loglevel=error)
+    # npm ci installs the lockfile as it is; npm install would rewrite it (set-up changes no tracked file).
+    echo "setup: npm ci in $dir"
+    (cd $dir && npm ci --no-audit --no-fund --loglevel=error)
     rm -f $STAMP_DIR/npm-$(echo $dir | tr / _)-*
     touch $stamp
   fi

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "upload": "client",
     "result": "client",
     "watch": "client",
+    "stats": "stats",
 }
 
 

@@ -209,6 +209,7 @@ def banner(stack: Stack) -> str:
     )
     example = next(iter(sorted((REPO_ROOT / "examples").glob("*.wav"))), Path("cough.wav"))
     rel_env = os.path.relpath(stack.options.stack_env)
+    cli = os.path.relpath(Path(sys.executable).parent / "coughcloud")
     return "\n".join(
         [
             f"CoughCloud local stack is up in {stack.phases_s['total']:.1f} s ({phases})",
@@ -219,8 +220,8 @@ def banner(stack: Stack) -> str:
             f"  firestore     {env['FIRESTORE_EMULATOR_HOST']}",
             f"  endpoints     {rel_env}  (set -a; . {rel_env}; set +a)",
             f"  logs          {os.path.relpath(stack.options.log_dir)}/",
-            f"Try: {os.path.relpath(Path(sys.executable).parent / 'coughcloud')} upload "
-            f"{os.path.relpath(example)} --wait",
+            f"Try: {cli} upload {os.path.relpath(example)} --wait",
+            f"Then: {cli} stats --minutes 15  (counts, latency percentiles, labels; --plot DIR for PNGs)",
             "Ctrl-C stops everything.",
         ]
     )

@@ -22,6 +22,7 @@ from firebase_admin import credentials, firestore
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.config import settings
 from shared.errors import TransientError
@@ -96,6 +97,13 @@ def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any
 def get(key: str) -> dict[str, Any] | None:
     snapshot = _ref(key).get()
     return snapshot.to_dict() if snapshot.exists else None
+
+
+def updated_since(cutoff: datetime) -> list[dict[str, Any]]:
+    """Every result document written at or after `cutoff` (`coughcloud stats`)."""
+    collection = _db().collection(settings().RESULTS_COLLECTION)
+    query = collection.where(filter=FieldFilter("updated_at", ">=", cutoff))
+    return [snapshot.to_dict() for snapshot in query.stream()]
 
 
 def _guarded_update(ref: DocumentReference, since: Any, fields: dict[str, Any]) -> Any:

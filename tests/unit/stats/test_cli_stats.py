@@ -1,0 +1,68 @@
+"""`coughcloud stats` against result documents written to the real Firestore emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from coughcloud.cli import main
+from shared.config import settings
+from shared.pipeline import results
+from tests.unit.pipeline_support import Pipeline
+
+pytestmark = pytest.mark.integration
+
+
+def write_results(pipeline: Pipeline) -> None:
+    collection = results._db().collection(settings().RESULTS_COLLECTION)
+    now = results.now()
+    model = {"name": "cough-classifier", "version": "1.0.0", "sha256": "x"}
+    documents = {
+        "a": {"status": "done", "label": "dry", "model": model, "timings": {"inference_ms": 2.0}},
+        "b": {"status": "done", "label": "wet", "model": model, "timings": {"inference_ms": 4.0}},
+        "c": {"status": "failed", "error": {"code": "too_short", "message": "m"}, "timings": {}},
+    }
+    for key, fields in documents.items():
+        collection.document(key).set({**fields, "created_at": now, "updated_at": now})
+    old = now - timedelta(minutes=30)
+    collection.document("old").set({"status": "failed", "error": {"code": "internal"}, "updated_at": old})
+
+
+def env_file(tmp_path: Path) -> Path:
+    """The test's own target (the same values as the environment, so nothing leaks)."""
+    keys = ("GOOGLE_CLOUD_PROJECT", "FIRESTORE_EMULATOR_HOST", "RESULTS_COLLECTION")
+    path = tmp_path / "stack.env"
+    path.write_text("".join(f"{key}={os.environ[key]}\n" for key in keys))
+    return path
+
+
+def test_stats_reads_the_window_from_firestore_and_plots(
+    pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_results(pipeline)
+    argv = ["stats", "--minutes", "10", "--format", "json", "--env", str(env_file(tmp_path))]
+    assert main([*argv, "--plot", str(tmp_path / "charts")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["documents"] == 3  # the 30-minute-old failure is outside the window
+    assert summary["status"] == {"done": 2, "failed": 1}
+    assert summary["errors"] == {"too_short": 1}
+    inference = {"count": 2, "p50": 3.0, "p95": 3.9, "p99": 3.98, "max": 4.0}
+    assert summary["latency_ms"]["inference_ms"] == inference
+    assert summary["labels"] == {"cough-classifier@1.0.0": {"dry": 1, "wet": 1}}
+    for name in ("status.png", "latency.png", "labels.png"):
+        assert (tmp_path / "charts" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    assert main(["stats", "--minutes", "60", "--env", str(env_file(tmp_path))]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("4 results updated") and "internal" in table
+
+
+def test_stats_refuses_a_window_that_is_not_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stats", "--minutes", "0"])
+    assert exit_info.value.code == 2
+    assert "the window must be positive" in capsys.readouterr().err

@@ -20,6 +20,13 @@ from shared.ml.model import CoughModel, load_model
 
 # The one code that is not in the pipeline's contract: the CLI could not read the file.
 UNREADABLE_FILE = "unreadable_file"
+# What the table says once under its rows, by the model's training_data.
+MODEL_NOTE = {
+    "synthetic": "a demonstration model trained on synthetic sounds",
+    "mixed": "a demonstration model trained partly on synthetic sounds",
+    "real": "a model trained on real recordings",
+}
+MODEL_CARD = 'README.md, section "The model"'
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -90,6 +97,14 @@ def _write_table(results: list[dict[str, Any]], labels: tuple[str, ...], out: Te
         out.write(f"  {row[-1]}".rstrip() + "\n")
 
 
+def model_note(model: CoughModel) -> str:
+    """The one plain line that says what the model is and is not."""
+    return (
+        f"Note: {model.name} {model.version} is {MODEL_NOTE[model.training_data]}, "
+        f"not a medical diagnosis; see the model card: {MODEL_CARD}."
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     uri = args.model or settings().MODEL_URI
     try:
@@ -106,4 +121,6 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.flush()
     if args.format == "table":
         _write_table(results, labels, sys.stdout)
+        if isinstance(model, CoughModel):
+            sys.stdout.write(model_note(model) + "\n")
     return 0 if all(result["status"] == "done" for result in results) else 1

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.config import settings
 from shared.errors import ERROR_CODES
-from shared.pipeline.messages import INCONCLUSIVE, LABELS
+from shared.pipeline.messages import INCONCLUSIVE, LABELS, TRAINING_DATA
 
 API_ERROR_CODES = sorted({*ERROR_CODES, "bad_request", "not_found", "method_not_allowed", "unavailable"})
 
@@ -66,6 +66,12 @@ _RESULT = {
                     "name": {"type": "string"},
                     "version": {"type": "string"},
                     "sha256": {"type": "string"},
+                    "training_data": {
+                        "type": "string",
+                        "enum": list(TRAINING_DATA),
+                        "description": "What the model learned from; synthetic means it is a "
+                        "demonstration model, not a medical diagnosis.",
+                    },
                 },
             }
         ),

@@ -34,7 +34,8 @@ def classify_bytes(data: bytes, model: CoughModel) -> dict[str, Any]:
     `model` is a loaded model (`shared.ml.model.load_model`); features are computed with its spec.
     """
     timings: dict[str, float] = {}
-    result: dict[str, Any] = {"model": {"name": model.name, "version": model.version}}
+    named = {"name": model.name, "version": model.version, "training_data": model.training_data}
+    result: dict[str, Any] = {"model": named}
     spec = model.spec
     try:
         check_upload_size(len(data))

@@ -15,7 +15,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ import numpy as np
 from shared.config import settings
 from shared.errors import ModelError, TransientError
 from shared.ml.features import FeatureSpec, feature_windows
+from shared.pipeline.messages import TRAINING_DATA
 
 MODEL_FILE = "model.tflite"
 METADATA_FILE = "metadata.json"
@@ -36,6 +41,10 @@ WINDOW_RULE = (
     "to fill it; the model's softmax probabilities are averaged over the windows."
 )
 _REQUIRED_KEYS = ("name", "version", "labels", "threshold", "feature_spec", "sha256")
+# What results say the model learned from (one of TRAINING_DATA), by metadata.json's
+# training_data.kind: a coughvid-style model learned real coughs against synthetic
+# non-coughs, so it is mixed.
+TRAINING_DATA_KINDS = {**{kind: kind for kind in TRAINING_DATA}, "coughvid-style": "mixed"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class CoughModel:
         except (TypeError, ValueError):
             raise ModelError(f"metadata.json at {uri} has unreadable labels or threshold.") from None
         self.spec = _spec_from(metadata["feature_spec"], uri)
+        self.training_data = _training_data(metadata, uri)
         self._lock = threading.Lock()
         self._interpreter = _interpreter(tflite, uri)
         self._input = self._interpreter.get_input_details()[0]
@@ -86,8 +96,13 @@ class CoughModel:
 
     @property
     def info(self) -> dict[str, str]:
-        """How results name the model: {name, version, sha256}."""
-        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+        """How results name the model: {name, version, sha256, training_data}."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "sha256": self.sha256,
+            "training_data": self.training_data,
+        }
 
     def predict(self, features: np.ndarray, spec: FeatureSpec | dict[str, Any]) -> Prediction:
         """Classify one clip's MFCC matrix [n_mfcc, frames], computed with `spec`."""
@@ -138,12 +153,46 @@ def _spec_from(data: Any, where: str) -> FeatureSpec:
         raise ModelError(f"The feature spec of {where} is unreadable: {error}") from None
 
 
+def _training_data(metadata: dict[str, Any], uri: str) -> str:
+    """synthetic | real | mixed, from metadata.json's training_data.kind; anything else is refused."""
+    described = metadata.get("training_data")
+    kind = described.get("kind") if isinstance(described, dict) else None
+    if kind not in TRAINING_DATA_KINDS:
+        known = ", ".join(TRAINING_DATA_KINDS)
+        raise ModelError(f"metadata.json at {uri} has training_data.kind {kind!r}; expected one of {known}.")
+    return TRAINING_DATA_KINDS[kind]
+
+
+@contextmanager
+def _native_output_silenced() -> Iterator[None]:
+    """Point fds 1 and 2 at /dev/null, restoring them after.
+
+    LiteRT's C++ prints "Created TensorFlow Lite XNNPACK delegate for CPU." straight to the
+    process's stderr when an interpreter is built; Python's sys.stdout/sys.stderr never see
+    it, so only the file descriptors can keep it out of the CLI's output and the logs.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+
+
 def _interpreter(tflite: bytes, uri: str) -> Any:
     from ai_edge_litert.interpreter import Interpreter
 
     try:
-        interpreter = Interpreter(model_content=tflite, num_threads=1)
-        interpreter.allocate_tensors()
+        with _native_output_silenced():
+            interpreter = Interpreter(model_content=tflite, num_threads=1)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
         raise ModelError(f"model.tflite at {uri} cannot be loaded: {error}") from None
     return interpreter

@@ -23,6 +23,9 @@ Status = Literal["received", "features_ready", "done", "failed"]
 FINISHED: frozenset[str] = frozenset({"done", "failed"})
 LABELS: tuple[str, ...] = ("dry", "wet", "not_cough")
 INCONCLUSIVE = "inconclusive"
+# What a result's model learned from (its `model.training_data`): synthetic sounds, real
+# recordings, or both. Anything but "real" marks a demonstration model.
+TRAINING_DATA: tuple[str, ...] = ("synthetic", "real", "mixed")
 
 
 class MessageError(ValueError):

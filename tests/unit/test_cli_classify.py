@@ -28,7 +28,11 @@ def test_json_lines_one_per_file_exit_0(capsys: pytest.CaptureFixture[str]) -> N
     assert [r["label"] for r in results] == ["dry", "wet"]
     for result in results:
         assert result["status"] == "done"
-        assert result["model"] == {"name": "cough-classifier", "version": "1.0.0"}
+        assert result["model"] == {
+            "name": "cough-classifier",
+            "version": "1.0.0",
+            "training_data": "synthetic",
+        }
         assert result["confidence"] == max(result["probabilities"].values())
         assert "error" not in result
 
@@ -61,11 +65,35 @@ def test_a_file_over_the_size_limit_is_refused_unread(
 
 def test_table_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["classify", "--format", "table", DRY, str(tmp_path / "gone.ogg")]) == 1
-    header, done, failed = capsys.readouterr().out.splitlines()
+    header, done, failed, note = capsys.readouterr().out.splitlines()
     assert header.split() == ["FILE", "STATUS", "LABEL", "CONFIDENCE", "DRY", "WET", "NOT_COUGH", "ERROR"]
     assert done.split()[:3] == [DRY, "done", "dry"]
     assert failed.split()[:3] == [str(tmp_path / "gone.ogg"), "failed", "-"]
     assert "unreadable_file:" in failed
+    assert note == (
+        "Note: cough-classifier 1.0.0 is a demonstration model trained on synthetic sounds, "
+        'not a medical diagnosis; see the model card: README.md, section "The model".'
+    )
+
+
+@pytest.mark.parametrize("output", ["json", "table"])
+def test_a_real_cli_process_prints_no_litert_noise(output: str) -> None:
+    clips = sorted(str(path) for path in (REPO_ROOT / "examples").iterdir() if path.suffix != ".md")
+    done = subprocess.run(
+        [sys.executable, "-m", "coughcloud", "classify", "--format", output, *clips],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "XNNPACK" not in done.stdout
+    assert "XNNPACK" not in done.stderr
+    assert done.stderr == ""
+    if output == "json":
+        assert [result["file"] for result in _lines(done.stdout)] == clips
+    else:
+        assert done.stdout.count("not a medical diagnosis") == 1
 
 
 def test_a_broken_model_fails_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

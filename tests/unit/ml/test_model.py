@@ -38,9 +38,43 @@ def test_shipped_model_loads_with_its_metadata() -> None:
     assert model.labels == ("dry", "wet", "not_cough")
     assert model.threshold == 0.8
     assert model.spec == FeatureSpec.from_dict(METADATA["feature_spec"])
-    assert model.info == {"name": model.name, "version": model.version, "sha256": METADATA["sha256"]}
+    assert model.info == {
+        "name": model.name,
+        "version": model.version,
+        "sha256": METADATA["sha256"],
+        "training_data": "synthetic",
+    }
     assert METADATA["training_data"]["kind"] == "synthetic"
     assert "synthetic" in METADATA["training_data"]["description"].lower()
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [("synthetic", "synthetic"), ("real", "real"), ("mixed", "mixed"), ("coughvid-style", "mixed")],
+)
+def test_training_data_is_taken_from_the_metadata(tmp_path: Path, kind: str, said: str) -> None:
+    folder = _copy(tmp_path, training_data={**METADATA["training_data"], "kind": kind})
+    assert load_model(str(folder)).info["training_data"] == said
+
+
+@pytest.mark.parametrize("training_data", [None, {}, {"kind": "imagined"}, "synthetic"])
+def test_a_model_that_cannot_say_what_it_learned_from_is_refused(
+    tmp_path: Path, training_data: object
+) -> None:
+    folder = _copy(tmp_path, training_data=training_data)
+    with pytest.raises(ModelError, match=r"training_data\.kind"):
+        load_model(str(folder))
+
+
+def test_building_the_interpreter_prints_nothing_and_restores_the_streams(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    print("before", flush=True)
+    load_model(str(_copy(tmp_path)))  # a fresh folder, so a fresh interpreter
+    print("after", flush=True)
+    out, err = capfd.readouterr()
+    assert out == "before\nafter\n"
+    assert "XNNPACK" not in err
 
 
 def test_load_model_is_cached_per_folder(tmp_path: Path) -> None:

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { modelCard, modelNotice } from "../src/lib/modelNotice.js";
+
+test("the notice says demonstration and not a diagnosis, by the model's training data", () => {
+  const synthetic = modelNotice({ name: "cough-classifier", version: "1.0.0", training_data: "synthetic" });
+  assert.match(synthetic, /^Demonstration model trained on synthetic sounds/);
+  assert.match(synthetic, /not a medical diagnosis/);
+  assert.match(modelNotice({ training_data: "mixed" }), /partly on synthetic/);
+  assert.match(modelNotice({ training_data: "real" }), /real recordings — not a medical diagnosis/);
+  assert.equal(new Set(["synthetic", "mixed", "real"].map((k) => modelNotice({ training_data: k }))).size, 3);
+});
+
+test("a model that does not say what it learned from gets the cautious notice", () => {
+  assert.equal(modelNotice({ name: "old" }), modelNotice({ training_data: "synthetic" }));
+  assert.equal(modelNotice(null), modelNotice({ training_data: "synthetic" }));
+});
+
+test("the model card names the model, its version and its training data", () => {
+  assert.deepEqual(modelCard({ name: "cough-classifier", version: "1.0.0", training_data: "synthetic" }), [
+    ["Model", "cough-classifier"],
+    ["Version", "1.0.0"],
+    ["Trained on", "synthetic sounds only (generated, no real recordings)"],
+  ]);
+  assert.equal(modelCard({})[2][1], "not stated");
+});
+
+test("every answer carries the notice: the result panel shows it with the model", () => {
+  const panel = readFileSync(new URL("../src/components/ResultPanel.vue", import.meta.url), "utf8");
+  assert.match(panel, /<ModelNotice v-if="result\.model" :model="result\.model" \/>/);
+  const answer = panel.slice(panel.indexOf(`v-if="status === 'done'"`), panel.indexOf("</template>", panel.indexOf(`v-if="status === 'done'"`)));
+  assert.match(answer, /<ModelNotice/);
+});

@@ -4,8 +4,6 @@
 
 locals {
   metric_prefix = "logging.googleapis.com/user"
-  # Latencies from a few ms (a warm predict) to minutes (a redelivered upload).
-  latency_buckets = { num_finite_buckets = 40, growth_factor = 1.4, scale = 1 }
 }
 
 resource "google_logging_metric" "uploads_received" {
@@ -57,77 +55,57 @@ resource "google_logging_metric" "results" {
   depends_on = [google_project_service.apis]
 }
 
-resource "google_logging_metric" "end_to_end_latency" {
-  name            = "coughcloud/end_to_end_latency"
-  filter          = "jsonPayload.event=\"prediction_done\" AND jsonPayload.timings.pipeline_ms>=0"
-  value_extractor = "EXTRACT(jsonPayload.timings.pipeline_ms)"
-  metric_descriptor {
-    metric_kind  = "DELTA"
-    value_type   = "DISTRIBUTION"
-    unit         = "ms"
-    display_name = "Upload recorded to result, ms"
-    labels {
-      key         = "model_version"
-      description = "Model version that answered"
+locals {
+  # Latency distributions, one metric each; a label's key is also the jsonPayload field it holds.
+  latency_metrics = {
+    end_to_end_latency = {
+      display_name = "Upload recorded to result, ms"
+      filter       = "jsonPayload.event=\"prediction_done\" AND jsonPayload.timings.pipeline_ms>=0"
+      value        = "jsonPayload.timings.pipeline_ms"
+      labels       = { model_version = "Model version that answered" }
+    }
+    # Each function's own handling time (latency_ms) of a successful pass.
+    stage_latency = {
+      display_name = "Time in each function, ms"
+      filter       = "(jsonPayload.event=\"features_published\" OR jsonPayload.event=\"prediction_done\") AND jsonPayload.latency_ms>=0"
+      value        = "jsonPayload.latency_ms"
+      labels       = { stage = "preprocess or predict" }
+    }
+    # Time a features message waited in Pub/Sub between preprocess and predict.
+    queue_latency = {
+      display_name = "Features message queue time, ms"
+      filter       = "jsonPayload.event=\"prediction_done\" AND jsonPayload.timings.queue_ms>=0"
+      value        = "jsonPayload.timings.queue_ms"
+      labels       = {}
     }
   }
-  label_extractors = {
-    model_version = "EXTRACT(jsonPayload.model_version)"
-  }
-  bucket_options {
-    exponential_buckets {
-      num_finite_buckets = local.latency_buckets.num_finite_buckets
-      growth_factor      = local.latency_buckets.growth_factor
-      scale              = local.latency_buckets.scale
-    }
-  }
-  depends_on = [google_project_service.apis]
 }
 
-# Per-stage latency: each function's own handling time (latency_ms) of a successful pass.
-resource "google_logging_metric" "stage_latency" {
-  name            = "coughcloud/stage_latency"
-  filter          = "(jsonPayload.event=\"features_published\" OR jsonPayload.event=\"prediction_done\") AND jsonPayload.latency_ms>=0"
-  value_extractor = "EXTRACT(jsonPayload.latency_ms)"
+resource "google_logging_metric" "latency" {
+  for_each        = local.latency_metrics
+  name            = "coughcloud/${each.key}"
+  filter          = each.value.filter
+  value_extractor = "EXTRACT(${each.value.value})"
   metric_descriptor {
     metric_kind  = "DELTA"
     value_type   = "DISTRIBUTION"
     unit         = "ms"
-    display_name = "Time in each function, ms"
-    labels {
-      key         = "stage"
-      description = "preprocess or predict"
+    display_name = each.value.display_name
+    dynamic "labels" {
+      for_each = each.value.labels
+      content {
+        key         = labels.key
+        description = labels.value
+      }
     }
   }
-  label_extractors = {
-    stage = "EXTRACT(jsonPayload.stage)"
-  }
+  label_extractors = { for key, _ in each.value.labels : key => "EXTRACT(jsonPayload.${key})" }
+  # From a few ms (a warm predict) to minutes (a redelivered upload).
   bucket_options {
     exponential_buckets {
-      num_finite_buckets = local.latency_buckets.num_finite_buckets
-      growth_factor      = local.latency_buckets.growth_factor
-      scale              = local.latency_buckets.scale
-    }
-  }
-  depends_on = [google_project_service.apis]
-}
-
-# Time a features message waited in Pub/Sub between preprocess and predict.
-resource "google_logging_metric" "queue_latency" {
-  name            = "coughcloud/queue_latency"
-  filter          = "jsonPayload.event=\"prediction_done\" AND jsonPayload.timings.queue_ms>=0"
-  value_extractor = "EXTRACT(jsonPayload.timings.queue_ms)"
-  metric_descriptor {
-    metric_kind  = "DELTA"
-    value_type   = "DISTRIBUTION"
-    unit         = "ms"
-    display_name = "Features message queue time, ms"
-  }
-  bucket_options {
-    exponential_buckets {
-      num_finite_buckets = local.latency_buckets.num_finite_buckets
-      growth_factor      = local.latency_buckets.growth_factor
-      scale              = local.latency_buckets.scale
+      num_finite_buckets = 40
+      growth_factor      = 1.4
+      scale              = 1
     }
   }
   depends_on = [google_project_service.apis]
@@ -196,10 +174,10 @@ locals {
   dashboard_charts = {
     "Uploads received"              = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.uploads_received.name}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] }
     "Results by status and code"    = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.results.name}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.status", "metric.label.code"] }
-    "Upload to result p95 (ms)"     = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.end_to_end_latency.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95", group_by = [] }
-    "Upload to result p50 (ms)"     = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.end_to_end_latency.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_50", group_by = [] }
-    "Time per function p95 (ms)"    = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.stage_latency.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95", group_by = ["metric.label.stage"] }
-    "Queue time p95 (ms)"           = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.queue_latency.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95", group_by = [] }
+    "Upload to result p95 (ms)"     = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.latency["end_to_end_latency"].name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95", group_by = [] }
+    "Upload to result p50 (ms)"     = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.latency["end_to_end_latency"].name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_50", group_by = [] }
+    "Time per function p95 (ms)"    = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.latency["stage_latency"].name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95", group_by = ["metric.label.stage"] }
+    "Queue time p95 (ms)"           = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.latency["queue_latency"].name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95", group_by = [] }
     "Labels per model version"      = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.confidence.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_COUNT", group_by = ["metric.label.model_version", "metric.label.label"] }
     "Mean confidence per version"   = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.confidence.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_MEAN", group_by = ["metric.label.model_version", "metric.label.label"] }
     "Dead-lettered events"          = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.dead_lettered.name}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.source"] }
@@ -293,9 +271,9 @@ resource "google_monitoring_alert_policy" "p95_latency" {
   display_name = "CoughCloud: p95 upload-to-result above ${var.p95_latency_threshold_ms} ms"
   combiner     = "OR"
   conditions {
-    display_name = "p95 of ${google_logging_metric.end_to_end_latency.name}"
+    display_name = "p95 of ${google_logging_metric.latency["end_to_end_latency"].name}"
     condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.metric_prefix}/${google_logging_metric.end_to_end_latency.name}\""
+      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.metric_prefix}/${google_logging_metric.latency["end_to_end_latency"].name}\""
       comparison      = "COMPARISON_GT"
       threshold_value = var.p95_latency_threshold_ms
       duration        = "600s"

@@ -18,14 +18,52 @@ from shared import logs
 from shared.config import settings
 from tests.infra.terraform import REPO, TF_DIR, locals_, resources, unwrap, variable_default
 
-METRICS = resources("google_logging_metric")
+
+def _metrics() -> dict[str, dict[str, Any]]:
+    """Every log-based metric by its short name, the latency for_each expanded from its local."""
+    found = {name: body for name, body in resources("google_logging_metric").items() if name != "latency"}
+    latency = resources("google_logging_metric")["latency"]
+    assert unwrap(latency["for_each"]) == "${local.latency_metrics}"
+    assert unwrap(latency["filter"]) == "${each.value.filter}"
+    assert unwrap(latency["value_extractor"]) == "EXTRACT(${each.value.value})"
+    # label keys are the jsonPayload fields they extract
+    assert unwrap(latency["label_extractors"]) == (
+        '${{for key , _ in each.value.labels : key => "EXTRACT(jsonPayload.${key})"}}'
+    )
+    descriptor = unwrap(latency["metric_descriptor"])
+    dynamic_labels = unwrap(descriptor["dynamic"])["labels"]
+    assert unwrap(dynamic_labels["for_each"]) == "${each.value.labels}"
+    assert unwrap(unwrap(dynamic_labels["content"])["key"]) == "${labels.key}"
+    for name, spec in locals_()["latency_metrics"].items():
+        found[name] = {
+            "name": f"coughcloud/{name}",
+            "filter": spec["filter"],
+            "value_extractor": f"EXTRACT({spec['value']})",
+            "label_extractors": {key: f"EXTRACT(jsonPayload.{key})" for key in spec["labels"]},
+            "metric_descriptor": {
+                "value_type": descriptor["value_type"],
+                "labels": [{"key": key} for key in spec["labels"]],
+            },
+            "bucket_options": latency["bucket_options"],
+        }
+    return found
+
+
+METRICS = _metrics()
 ALERTS = resources("google_monitoring_alert_policy")
 PREFIX = "logging.googleapis.com/user"
 _TERM = re.compile(r'^jsonPayload\.([A-Za-z_.]+)(=|>=)(?:"([^"]*)"|(-?[0-9.]+))$')
 _EXTRACT = re.compile(r"^EXTRACT\(jsonPayload\.([A-Za-z_.]+)\)$")
 _METRIC_REF = re.compile(
-    r'metric\.type="\$\{local\.metric_prefix\}/\$\{google_logging_metric\.([a-z_]+)\.name\}"'
+    r'metric\.type="\$\{local\.metric_prefix\}/\$\{google_logging_metric\.([a-z_]+)(?:\["([a-z_]+)"\])?\.name\}"'
 )
+
+
+def metric_named(expression: str) -> str:
+    """The short name of the log-based metric a Monitoring filter selects."""
+    match = _METRIC_REF.search(text(expression))
+    assert match, expression
+    return match.group(2) or match.group(1)
 
 
 def text(value: Any) -> str:
@@ -161,9 +199,8 @@ def test_the_dashboard_charts_only_metrics_that_exist():
     charts = locals_()["dashboard_charts"]
     referenced = set()
     for title, chart in charts.items():
-        match = _METRIC_REF.fullmatch(text(chart["filter"]))
-        if match:
-            referenced.add(match.group(1))
+        if _METRIC_REF.search(text(chart["filter"])):
+            referenced.add(metric_named(chart["filter"]))
         else:
             pubsub_metric = "pubsub.googleapis.com/subscription/num_undelivered_messages"
             assert pubsub_metric in text(chart["filter"]), title
@@ -187,14 +224,14 @@ def test_dead_letter_alert_watches_each_inspection_subscription():
 
 def test_failure_rate_and_latency_alerts_use_the_metrics_and_thresholds():
     rate = unwrap(unwrap(ALERTS["failure_rate"]["conditions"])["condition_threshold"])
-    assert _METRIC_REF.search(text(rate["filter"])).group(1) == "results"
+    assert metric_named(rate["filter"]) == "results"
     assert 'metric.label.status="failed"' in text(rate["filter"])
-    assert _METRIC_REF.search(text(rate["denominator_filter"])).group(1) == "results"
+    assert metric_named(rate["denominator_filter"]) == "results"
     assert "status" not in text(rate["denominator_filter"])
     assert unwrap(rate["threshold_value"]) == "${var.failure_rate_threshold}"
 
     latency = unwrap(unwrap(ALERTS["p95_latency"]["conditions"])["condition_threshold"])
-    assert _METRIC_REF.search(text(latency["filter"])).group(1) == "end_to_end_latency"
+    assert metric_named(latency["filter"]) == "end_to_end_latency"
     assert unwrap(unwrap(latency["aggregations"])["cross_series_reducer"]) == "REDUCE_PERCENTILE_95"
     assert unwrap(latency["threshold_value"]) == "${var.p95_latency_threshold_ms}"
 

@@ -4,6 +4,8 @@ Lines are Cloud Logging structured JSON on stdout: Cloud Functions turns `severi
 `message` and `logging.googleapis.com/trace` into the entry's own fields and keeps the
 rest as `jsonPayload`. Pipeline lines always carry `key`, `stage`, `generation` and
 `latency_ms` (null when not measured), so one upload can be followed across functions.
+Lines that log-based metrics count (infra/terraform/monitoring.tf) also carry `event`, a
+stable name the metric filters match instead of the human-readable message.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ def log_upload_received(
         stage="preprocess",
         generation=generation,
         trace_id=trace_id,
+        event="upload_received",
         name=name,
         size=size,
         content_type=content_type,
@@ -110,6 +113,7 @@ def log_features_published(
         generation=generation,
         latency_ms=latency_ms,
         trace_id=trace_id,
+        event="features_published",
         message_id=message_id,
         timings=timings,
     )
@@ -155,6 +159,7 @@ def log_upload_failed(
         generation=generation,
         latency_ms=latency_ms,
         trace_id=trace_id,
+        event="upload_failed",
         code=code,
     )
 
@@ -198,6 +203,7 @@ def log_gave_up(
         stage=stage,
         generation=generation,
         trace_id=trace_id,
+        event="gave_up",
         attempts=attempts,
         **(_error_fields(error) if error else {}),
     )
@@ -221,10 +227,13 @@ def log_prediction_done(
     generation: int,
     label: str,
     confidence: float,
+    model_version: str,
     latency_ms: float,
     timings: dict[str, float],
     trace_id: str | None,
 ) -> None:
+    """`timings` are the result document's: preprocess's, queue and predict's, and `pipeline_ms`
+    (upload recorded → done), the end-to-end figure."""
     _pipeline(
         "INFO",
         f"Result: {label} ({confidence:.1%})",
@@ -233,15 +242,24 @@ def log_prediction_done(
         generation=generation,
         latency_ms=latency_ms,
         trace_id=trace_id,
+        event="prediction_done",
         label=label,
         confidence=confidence,
+        model_version=model_version,
         timings=timings,
     )
 
 
 def log_result_published(
-    key: str, stage: str, generation: int, status: str, message_id: str, trace_id: str | None
+    key: str,
+    stage: str,
+    generation: int,
+    status: str,
+    code: str | None,
+    message_id: str,
+    trace_id: str | None,
 ) -> None:
+    """One line per finished upload (done or failed): `code` is the error code of a failure."""
     _pipeline(
         "INFO",
         f"Result ({status}) published on cough-results as message {message_id}",
@@ -249,6 +267,9 @@ def log_result_published(
         stage=stage,
         generation=generation,
         trace_id=trace_id,
+        event="result_published",
+        status=status,
+        code=code,
         message_id=message_id,
     )
 
@@ -265,7 +286,9 @@ def log_dead_lettered(key: str, generation: int, source: str, marked: bool, trac
         stage="dead_letter",
         generation=generation,
         trace_id=trace_id,
+        event="dead_lettered",
         source=source,
+        marked=marked,
     )
 
 

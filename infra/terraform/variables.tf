@@ -96,3 +96,25 @@ variable "function_sizing" {
     error_message = "function_sizing keys are function entry points: preprocess, predict, results_api, dead_letter."
   }
 }
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channel ids (projects/P/notificationChannels/N) every alert notifies; empty: alerts open incidents in the console only."
+  type        = list(string)
+  default     = []
+}
+
+variable "failure_rate_threshold" {
+  description = "Alert when more than this fraction of finished uploads failed over the last 10 minutes."
+  type        = number
+  default     = 0.2
+  validation {
+    condition     = var.failure_rate_threshold > 0 && var.failure_rate_threshold < 1
+    error_message = "failure_rate_threshold is a fraction between 0 and 1."
+  }
+}
+
+variable "p95_latency_threshold_ms" {
+  description = "Alert when the 95th percentile of upload-to-result time (timings.pipeline_ms) is above this many milliseconds for 10 minutes."
+  type        = number
+  default     = 15000
+}

@@ -51,4 +51,5 @@ def _announce(
         results.reopen(key, generation, transition.previous_status or "received")
         raise
     status = str(transition.document["status"])
-    logs.log_result_published(key, stage, generation, status, message_id, trace_id)
+    code = (transition.document.get("error") or {}).get("code")
+    logs.log_result_published(key, stage, generation, status, code, message_id, trace_id)

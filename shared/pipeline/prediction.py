@@ -76,7 +76,14 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
         _log_skipped(message, transition.document or {})
         return
     logs.log_prediction_done(
-        upload.key, upload.generation, fields["label"], fields["confidence"], _ms(started), timings, trace_id
+        upload.key,
+        upload.generation,
+        fields["label"],
+        fields["confidence"],
+        fields["model"]["version"],
+        _ms(started),
+        transition.document["timings"],
+        trace_id,
     )
 
 

@@ -71,6 +71,23 @@ def test_result_is_written_once_and_published_once_for_three_deliveries(
     }
 
 
+def test_the_result_lines_carry_what_the_log_based_metrics_extract(
+    client: Any, preprocess: Any, pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """infra/terraform/monitoring.tf reads these fields; tests/infra/test_monitoring.py checks the filters."""
+    message = features_for(pipeline, preprocess, "metrics.wav")
+    capsys.readouterr()
+    assert deliver(client, pubsub_event(message.data, dict(message.attributes))).status_code == 200
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    [done] = [line for line in lines if line.get("event") == "prediction_done"]
+    doc = results.get(pipeline.key("metrics.wav"))
+    assert done["model_version"] == doc["model"]["version"]
+    assert done["timings"]["pipeline_ms"] == doc["timings"]["pipeline_ms"] > 0
+    assert {"queue_ms", "preprocess_ms", "predict_ms"} <= set(done["timings"])
+    [published] = [line for line in lines if line.get("event") == "result_published"]
+    assert (published["status"], published["code"]) == ("done", None)
+
+
 def test_concurrent_deliveries_produce_one_result_message(preprocess: Any, pipeline: Pipeline) -> None:
     message = features_for(pipeline, preprocess, "race.wav")
     with ThreadPoolExecutor(6) as pool:

@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         )
 
 
-def _configure(env_file: Path | None) -> Settings:
+def configure_target(env_file: Path | None) -> Settings:
     """Export the target's variables (the stack's, unless told otherwise) and read the settings."""
     path = env_file or (DEFAULT_STACK_ENV if DEFAULT_STACK_ENV.exists() else None)
     if path is not None:
@@ -122,7 +122,7 @@ def run_upload(args: argparse.Namespace) -> int:
     from google.cloud import storage
     from tqdm import tqdm
 
-    config = _configure(args.env)
+    config = configure_target(args.env)
     missing = [str(p) for p in args.files if not p.is_file()]
     if missing:
         print(f"coughcloud upload: no such file: {', '.join(missing)}", file=sys.stderr)
@@ -157,7 +157,7 @@ def run_upload(args: argparse.Namespace) -> int:
 
 
 def run_result(args: argparse.Namespace) -> int:
-    _configure(args.env)
+    configure_target(args.env)
     document = fetch_result(requests.Session(), _api_url(), args.name)
     if document is None:
         print(f"coughcloud result: no result for {args.name!r}", file=sys.stderr)
@@ -170,7 +170,7 @@ def run_watch(args: argparse.Namespace) -> int:
     """Create a subscription of our own on the results topic, print each result, delete it at the end."""
     from google.cloud import pubsub_v1
 
-    config = _configure(args.env)
+    config = configure_target(args.env)
     subscriber = pubsub_v1.SubscriberClient()
     project = config.GOOGLE_CLOUD_PROJECT
     subscription = subscriber.subscription_path(project, f"coughcloud-watch-{uuid.uuid4().hex[:12]}")

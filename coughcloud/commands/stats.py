@@ -13,7 +13,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from coughcloud.commands.client import _configure
+from coughcloud.commands.client import configure_target
 from shared.pipeline import results
 from shared.stats.summary import format_table, summarize
 
@@ -42,7 +42,7 @@ def _positive(text: str) -> float:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    _configure(args.env)
+    configure_target(args.env)
     until = results.now()
     summary = summarize(results.updated_since(until - timedelta(minutes=args.minutes)), until, args.minutes)
     if args.format == "json":

@@ -10,6 +10,7 @@ follows the visitor to another browser.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -251,3 +252,55 @@ def test_deleting_my_data_and_account_erases_everything_and_starts_a_new_guest(
         firebase_auth.get_user(uid, app=auth_admin)
     reply = requests.get(f"{stack.env['RESULTS_API_URL']}/results", headers=bearer(old_token), timeout=10)
     assert reply.status_code == 401
+
+    # A guest who signs out is asked first (they cannot sign back in), then is a new guest.
+    new_guest = visitor.uid
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_focused()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("A guest cannot sign back in")).to_be_visible()
+    page.get_by_role("button", name="Yes, sign out").click()
+    expect(page.get_by_test_id("history-empty")).to_be_visible()
+    assert visitor.uid not in (uid, new_guest)
+
+
+def upload_through_the_api(api: str, token: str, name: str, data: bytes) -> str:
+    """What the page does for an upload, done by the test: a signed URL, then the PUT. The final name."""
+    signed = requests.post(
+        f"{api}/uploads",
+        json={"name": name, "content_type": "audio/wav", "size": len(data)},
+        headers=bearer(token),
+        timeout=10,
+    )
+    signed.raise_for_status()
+    body = signed.json()
+    requests.put(body["url"], data=data, headers=body["headers"], timeout=10).raise_for_status()
+    return body["name"]
+
+
+def test_older_uploads_are_fetched_a_page_at_a_time(new_visitor: Callable[..., Visitor], stack) -> None:
+    api = stack.env["RESULTS_API_URL"]
+    visitor = new_visitor()
+    open_page(visitor.page, stack.env["FRONTEND_URL"])
+    assert history_names(visitor.page) == []
+    data = sample_file("wav_pcm16", seconds=1.0, rate=16_000)
+    names = {upload_through_the_api(api, visitor.token, f"web/clip-{i:02}.wav", data) for i in range(11)}
+
+    def listed() -> list[str]:
+        query = {"limit": 100}
+        reply = requests.get(f"{api}/results", params=query, headers=bearer(visitor.token), timeout=10)
+        return [doc["name"] for doc in reply.json()["results"]]
+
+    deadline = time.monotonic() + 60
+    while set(listed()) != names and time.monotonic() < deadline:
+        time.sleep(0.25)
+    newest_first = listed()
+    assert set(newest_first) == names
+
+    visitor.page.reload()
+    assert history_names(visitor.page) == newest_first[:10]
+    visitor.page.get_by_role("button", name="Show older uploads").click()
+    expect(visitor.page.locator("[data-testid=history] li")).to_have_count(11)
+    assert history_names(visitor.page) == newest_first
+    expect(visitor.page.get_by_role("button", name="Show older uploads")).to_have_count(0)

@@ -10,6 +10,7 @@ from functions_framework import create_app
 from hypothesis import HealthCheck, settings
 
 from shared.config import settings as app_settings
+from tests.accounts_support import bearer, new_visitor
 from tests.unit.pipeline_support import Pipeline, write_signing_key
 
 pytestmark = pytest.mark.integration
@@ -20,7 +21,10 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
 
 @pytest.fixture
 def configured(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    pipeline: Pipeline,
+    auth_emulator: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     key_file = tmp_path_factory.getbasetemp() / "schemathesis-key.json"
     if not key_file.exists():
@@ -33,4 +37,4 @@ def configured(
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_route_keeps_its_contract(case: Any, configured: None) -> None:
-    case.call_and_validate()
+    case.call_and_validate(headers=bearer(new_visitor().id_token))  # a fresh visitor: DELETE /me erases it

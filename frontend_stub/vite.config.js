@@ -5,12 +5,13 @@ import { defineConfig } from "vite";
 // (after `set -a; . ../.local/stack.env`), as the stack does for the built page.
 function configFromEnv(env) {
   const emulator = env.FIREBASE_AUTH_EMULATOR_HOST; // bare host:port
+  const project = env.GOOGLE_CLOUD_PROJECT ?? "";
   return {
     apiUrl: env.RESULTS_API_URL ?? "",
     firebase: {
       apiKey: env.FIREBASE_API_KEY ?? "",
-      authDomain: "localhost",
-      projectId: env.GOOGLE_CLOUD_PROJECT ?? "",
+      authDomain: `${project}.firebaseapp.com`,
+      projectId: project,
       ...(emulator ? { authEmulatorUrl: `http://${emulator}` } : {}),
     },
   };

@@ -83,8 +83,11 @@ def history_names(page: Page) -> list[str]:
 def upload_and_classify(visitor: Visitor, file: dict) -> str:
     """Upload `file` on the visitor's page, wait for its label; its final object name."""
     upload(visitor.page, file)
+    # Until the upload is done, the panel may still show the last upload's (final) result.
+    current = visitor.page.locator("[data-testid=history] li.current")
+    expect(current).to_contain_text(file["name"])
     assert_classified(visitor.page)
-    return visitor.page.locator("[data-testid=history] li.current").get_attribute("data-name") or ""
+    return current.get_attribute("data-name") or ""
 
 
 def owned_objects(bucket: storage.Bucket, uid: str) -> list[str]:

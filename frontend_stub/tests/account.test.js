@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { accountLabel, authErrorMessage, continueWithEmail, signInOutcomeMessage } from "../src/lib/account.js";
+import {
+  accountLabel,
+  authErrorMessage,
+  continueWithEmail,
+  isSessionEnded,
+  signInOutcomeMessage,
+} from "../src/lib/account.js";
 
 const firebaseError = (code) => Object.assign(new Error(`Firebase: Error (${code}).`), { code });
 
@@ -82,4 +88,14 @@ test("every error the email form can meet has its own sentence; others keep Fire
 test("after signing in, the visitor is told what happened to their uploads", () => {
   assert.match(signInOutcomeMessage("linked", "ana@example.com"), /^Account created for ana@example.com: your uploads so far are in it/);
   assert.match(signInOutcomeMessage("signed-in", "ana@example.com"), /^ana@example.com already had an account: you are now signed in to it\. Uploads made as a guest/);
+});
+
+test("a session is over when the SDK cannot refresh it, not when a sign-in attempt fails", () => {
+  for (const code of ["auth/invalid-refresh-token", "auth/user-token-expired", "auth/user-disabled"]) {
+    assert.ok(isSessionEnded(firebaseError(code)), code);
+  }
+  for (const code of ["auth/network-request-failed", "auth/wrong-password", "auth/too-many-requests"]) {
+    assert.ok(!isSessionEnded(firebaseError(code)), code);
+  }
+  assert.ok(!isSessionEnded(new Error("no code")));
 });

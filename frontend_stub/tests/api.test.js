@@ -94,26 +94,40 @@ test("a second 401 is reported as a sign-in problem, with the server's reason", 
     assert.equal(err.code, "unauthenticated");
     assert.equal(
       err.message,
-      "The results API did not accept your sign-in (The ID token was revoked.). Reload the page to sign in again.",
+      "The results API did not accept your sign-in (The ID token was revoked.). " +
+        "Sign out and sign in again; if that does not help, try again later.",
     );
     return true;
   });
   assert.equal(calls.length, 2);
 });
 
+const failingTokens = (code) => async () => {
+  throw Object.assign(new Error(`Firebase: Error (${code}).`), { code });
+};
+
 test("no token to be had (the sign-in service unreachable) is a sign-in problem, and nothing is sent", async () => {
   const calls = fakeFetch(() => json(200, {}));
-  const failing = async () => {
-    throw Object.assign(new Error("Firebase: Error (auth/network-request-failed)."), {
-      code: "auth/network-request-failed",
-    });
-  };
-  await assert.rejects(createApi("http://api", failing).getResult("web/x.wav"), (err) => {
-    assert.equal(err.kind, "auth");
-    assert.match(err.message, /^Could not prove who you are to the results API: .*network-request-failed/);
-    return true;
+  await assert.rejects(createApi("http://api", failingTokens("auth/network-request-failed")).getResult("web/x.wav"), {
+    kind: "auth",
+    code: "auth/network-request-failed",
+    message:
+      "Could not prove who you are to the results API. " +
+      "Could not reach the sign-in service. Check your connection and try again.",
   });
   assert.equal(calls.length, 0);
+});
+
+test("a session ended elsewhere (account deleted, tokens revoked) is said as such", async () => {
+  fakeFetch(() => json(200, {}));
+  for (const code of ["auth/invalid-refresh-token", "auth/user-token-expired", "auth/user-not-found", "auth/user-disabled"]) {
+    await assert.rejects(createApi("http://api", failingTokens(code)).listResults(), (err) => {
+      assert.equal(err.kind, "auth");
+      assert.equal(err.code, code);
+      assert.match(err.message, /^Your sign-in is no longer valid: the account was deleted or disabled, or signed out everywhere/);
+      return true;
+    });
+  }
 });
 
 test("history pages: limit and page_token in the query, the reply as it is", async () => {

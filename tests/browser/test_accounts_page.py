@@ -209,6 +209,7 @@ def test_an_email_account_keeps_the_guests_uploads_and_follows_the_visitor(
     second.page.get_by_role("button", name="Sign out").click()
     expect(second.page.get_by_test_id("account-label")).to_have_text(re.compile("^Guest"))
     assert history_names(second.page) == []
+    expect(second.page.get_by_test_id("account-notice")).to_have_count(0)
     second.page.reload()
     assert history_names(second.page) == []
     assert second.uid != guest_uid
@@ -244,6 +245,7 @@ def test_deleting_my_data_and_account_erases_everything_and_starts_a_new_guest(
     )
     expect(page.get_by_test_id("account-label")).to_have_text(re.compile("^Guest"))
     expect(page.get_by_test_id("history-empty")).to_be_visible()
+    expect(page.get_by_test_id("account-notice")).to_contain_text("were deleted")  # still, for the new guest
     assert visitor.uid != uid
 
     # Nothing of the old account is left: objects, documents, markers, the account itself.
@@ -264,8 +266,12 @@ def test_deleting_my_data_and_account_erases_everything_and_starts_a_new_guest(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("A guest cannot sign back in")).to_be_visible()
     page.get_by_role("button", name="Yes, sign out").click()
-    expect(page.get_by_test_id("history-empty")).to_be_visible()
+    # The page looks the same for the next guest; its history request carries the new guest's token.
+    deadline = time.monotonic() + 20
+    while visitor.uid == new_guest and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert visitor.uid not in (uid, new_guest)
+    expect(page.get_by_test_id("history-empty")).to_be_visible()
 
 
 def upload_through_the_api(api: str, token: str, name: str, data: bytes) -> str:
@@ -307,3 +313,37 @@ def test_older_uploads_are_fetched_a_page_at_a_time(new_visitor: Callable[..., V
     expect(visitor.page.locator("[data-testid=history] li")).to_have_count(11)
     assert history_names(visitor.page) == newest_first
     expect(visitor.page.get_by_role("button", name="Show older uploads")).to_have_count(0)
+
+
+def test_a_session_ended_in_another_browser_is_said_plainly_and_a_new_guest_starts(
+    new_visitor: Callable[..., Visitor], stack
+) -> None:
+    email = f"bo-{uuid.uuid4().hex[:8]}@example.com"
+    here, elsewhere = new_visitor(), new_visitor()
+    for visitor in (here, elsewhere):
+        open_page(visitor.page, stack.env["FRONTEND_URL"])
+    upload_and_classify(here, cough("mine.wav", seed=5))
+    for visitor in (here, elsewhere):
+        visitor.page.get_by_label("Email").fill(email)
+        visitor.page.get_by_label("Password").fill(PASSWORD)
+        visitor.page.get_by_role("button", name="Sign in or create account").click()
+        expect(visitor.page.get_by_test_id("account-label")).to_have_text(email)
+    expect(here.page.get_by_test_id("history").locator("li")).to_have_count(1)
+    account_uid = here.uid
+
+    elsewhere.page.get_by_role("button", name="Delete my data and account").click()
+    elsewhere.page.get_by_role("button", name="Yes, delete everything").click()
+    expect(elsewhere.page.get_by_test_id("account-notice")).to_contain_text("were deleted")
+
+    # Here, the next request cannot get a token any more: the page says why and starts a new guest.
+    here.page.get_by_role("button", name=re.compile("Open the result of mine.wav")).click()
+    expect(here.page.get_by_test_id("error")).to_contain_text(
+        "Your sign-in is no longer valid: the account was deleted or disabled, or signed out everywhere "
+        "(perhaps from another browser). You are signed out, and continue as a new guest."
+    )
+    expect(here.page.get_by_test_id("account-label")).to_have_text(re.compile("^Guest"))
+    expect(here.page.get_by_test_id("history-empty")).to_be_visible()
+    expect(here.page.get_by_test_id("result")).to_have_count(0)
+    expect(here.page.get_by_test_id("account-notice")).to_have_count(0)  # "Account created…" is stale now
+    assert here.uid != account_uid
+    screenshot(here.page, "session-ended-elsewhere")

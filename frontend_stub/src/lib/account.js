@@ -30,6 +30,21 @@ export function authErrorMessage(err) {
   return AUTH_MESSAGES[err?.code] ?? `Signing in failed: ${err?.message ?? err}`;
 }
 
+// With these, the SDK says the session itself is over: the account was deleted or disabled, or
+// its refresh tokens were revoked (e.g. by "Delete my data and account" in another browser).
+const SESSION_ENDED = new Set([
+  "auth/invalid-refresh-token",
+  "auth/user-token-expired",
+  "auth/invalid-user-token",
+  "auth/user-not-found",
+  "auth/user-disabled",
+]);
+
+/** Whether getting a token failed because the visitor's session can never work again. */
+export function isSessionEnded(err) {
+  return SESSION_ENDED.has(err?.code);
+}
+
 // Linking fails with these when the email (or that exact credential) already has an account.
 const ALREADY_AN_ACCOUNT = new Set(["auth/email-already-in-use", "auth/credential-already-in-use"]);
 

@@ -1,6 +1,7 @@
 // The results API (uploads, results, deletion) and the signed-URL PUT to the bucket.
 // Every API call carries the visitor's Firebase ID token; every failure becomes an ApiError
 // whose message says what went wrong in plain words.
+import { authErrorMessage, isSessionEnded } from "./account.js";
 
 export class ApiError extends Error {
   /** kind: "config" | "unreachable" | "cors" | "auth" | "http" | "upload". */
@@ -68,7 +69,7 @@ async function errorFromResponse(response) {
       "auth",
       "The results API did not accept your sign-in" +
         (serverMessage ? ` (${serverMessage})` : "") +
-        ". Reload the page to sign in again.",
+        ". Sign out and sign in again; if that does not help, try again later.",
       { status: 401, code, serverMessage },
     );
   }
@@ -78,11 +79,13 @@ async function errorFromResponse(response) {
   return new ApiError("http", message, { status: response.status, code, serverMessage });
 }
 
-/** A token failure (the sign-in service unreachable, the session gone) in plain words. */
+/** A failure to get an ID token (the session over, the sign-in service unreachable) in plain words. */
 function tokenError(err) {
-  return new ApiError("auth", `Could not prove who you are to the results API: ${err?.message ?? err}`, {
-    code: err?.code,
-  });
+  const message = isSessionEnded(err)
+    ? "Your sign-in is no longer valid: the account was deleted or disabled, or signed out everywhere " +
+      "(perhaps from another browser)."
+    : `Could not prove who you are to the results API. ${authErrorMessage(err)}`;
+  return new ApiError("auth", message, { code: err?.code });
 }
 
 /**

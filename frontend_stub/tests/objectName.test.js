@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { makeObjectName, safeBaseName } from "../src/lib/objectName.js";
+import { fileNameOf, makeObjectName, safeBaseName } from "../src/lib/objectName.js";
 
 const fixedCrypto = (byte) => ({ getRandomValues: (array) => array.fill(byte) });
 const NOW = new Date("2026-11-21T10:05:02.345Z");
@@ -25,4 +25,12 @@ test("unsafe file names are reduced to valid object names", () => {
   const long = makeObjectName(`${"ü".repeat(600)}x.wav`, NOW);
   assert.ok(new TextEncoder().encode(long).length <= 512);
   assert.ok(!long.split("/").includes(".."));
+});
+
+test("the visitor's file name is read back from a final object name", () => {
+  const name = makeObjectName("my cough.wav", NOW, fixedCrypto(0x01));
+  assert.equal(fileNameOf(`users/uid-a/${name}`), "my_cough.wav");
+  assert.equal(fileNameOf(name), "my_cough.wav");
+  assert.equal(fileNameOf("users/uid-a/2026/clinic-07.wav"), "clinic-07.wav");
+  assert.equal(fileNameOf("plain.wav"), "plain.wav");
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { friendlyError, labelName } from "../src/lib/errorMessages.js";
 import { extensionFor, levelFromSamples, pickMimeType } from "../src/lib/recorder.js";
+import { keptUntilText } from "../src/lib/retention.js";
 import { contentTypeFor } from "../src/lib/upload.js";
 
 const PIPELINE_CODES = [
@@ -41,4 +42,12 @@ test("level meter: silence is 0, full scale is 1, -30 dBFS is half", () => {
   assert.equal(levelFromSamples(new Float32Array(512).fill(1)), 1);
   const amplitude = 10 ** (-30 / 20);
   assert.ok(Math.abs(levelFromSamples(new Float32Array(512).fill(amplitude)) - 0.5) < 1e-6);
+});
+
+test("retention: the date a result is kept until, in words; nothing for a missing or bad date", () => {
+  const inUtc = { locale: "en-GB", timeZone: "UTC" };
+  assert.equal(keptUntilText("2027-01-03T09:30:00+00:00", inUtc), "Kept until 3 January 2027");
+  assert.equal(keptUntilText("2027-01-03T23:30:00-05:00", inUtc), "Kept until 4 January 2027");
+  assert.equal(keptUntilText(null, inUtc), "");
+  assert.equal(keptUntilText("not a date", inUtc), "");
 });

@@ -3,79 +3,50 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from shared.config import REPO_ROOT
+from tests.browser.page_actions import (
+    assert_classified,
+    in_memory_file,
+    open_page,
+    screenshot,
+    upload,
+    wait_for_final,
+)
 from tests.fixtures.audio_files import sample_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
-
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
-LABELS = {"Dry cough", "Wet cough", "Not a cough", "Inconclusive"}
-RESULT_TIMEOUT_MS = 60_000
-
-
-def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def in_memory_file(name: str, data: bytes, mime_type: str) -> dict:
-    return {"name": name, "mimeType": mime_type, "buffer": data}
-
-
-def open_page(page: Page, url: str) -> None:
-    page.goto(url)
-    expect(page.get_by_text("Results API:")).to_be_visible()
-
-
-def upload(page: Page, file: dict) -> None:
-    page.get_by_label("Audio file").set_input_files(file)
-    page.get_by_role("button", name="Upload and classify").click()
-
-
-def wait_for_final(page: Page) -> str:
-    result = page.locator("[data-testid=result][data-status=done], [data-testid=result][data-status=failed]")
-    expect(result).to_be_visible(timeout=RESULT_TIMEOUT_MS)
-    return result.get_attribute("data-status") or ""
-
-
-def assert_classified(page: Page) -> None:
-    assert wait_for_final(page) == "done"
-    expect(page.get_by_test_id("label")).to_be_visible()
-    label_text = page.get_by_test_id("label").inner_text()
-    assert any(label_text.startswith(label) for label in LABELS), label_text
-    bars = page.get_by_test_id("probability")
-    assert bars.count() >= 3
-    percents = [
-        float(re.search(r"([\d.]+)%", bars.nth(i).inner_text()).group(1)) for i in range(bars.count())
-    ]
-    assert sum(percents) == pytest.approx(100, abs=1)
-    expect(page.get_by_test_id("model")).to_contain_text(re.compile(r"Model: \S+ \S+"))
 
 
 def test_uploading_a_recording_shows_its_label_and_probability_bars(page: Page, stack) -> None:
     open_page(page, stack.env["FRONTEND_URL"])
     upload(page, in_memory_file("cough.wav", sample_file("wav_pcm16", seconds=1.5, rate=16_000), "audio/wav"))
     assert_classified(page)
+    # The API put the upload under the visitor's own prefix; the page shows that final name.
     object_name = page.get_by_test_id("result").inner_text()
-    assert re.search(r"web/\d{8}T\d{6}Z-[0-9a-f]{8}-cough\.wav", object_name)
+    assert re.search(r"users/[A-Za-z0-9]+/web/\d{8}T\d{6}Z-[0-9a-f]{8}-cough\.wav", object_name)
+    expect(page.get_by_test_id("kept-until")).to_contain_text(re.compile(r"Kept until \w+"))
     screenshot(page, "upload-result")
 
-    # The history survives a reload and reopens the result.
+    # The history (from the API, for the same guest account) survives a reload and reopens the result.
     page.reload()
     history = page.get_by_test_id("history")
     expect(history).to_contain_text("cough.wav")
+    expect(history.locator("li")).to_have_count(1)
     history.get_by_role("button", name=re.compile("Open the result of cough.wav")).first.click()
     assert_classified(page)
     screenshot(page, "upload-reopened-from-history")
-    page.get_by_role("button", name="Clear history").click()
-    expect(page.get_by_text("Nothing uploaded from this browser yet.")).to_be_visible()
+
+    # Deleting asks first, then erases it: it is gone from the page, and after a reload too.
+    history.get_by_role("button", name=re.compile("^Delete cough.wav")).click()
+    history.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_test_id("history-note")).to_contain_text("Deleted cough.wav")
+    expect(page.get_by_test_id("history-empty")).to_be_visible()
+    expect(page.get_by_test_id("result")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_test_id("history-empty")).to_be_visible()
 
 
 def test_recording_from_the_microphone_with_the_keyboard_gives_a_result(phone_page: Page, stack) -> None:

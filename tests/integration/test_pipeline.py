@@ -10,6 +10,7 @@ import requests
 
 from local_stack.emulators import UPLOAD_EVENTS_TOPIC
 from shared.names import result_key
+from tests.accounts_support import bearer, new_visitor
 from tests.fixtures.audio_files import encode as encode_audio
 from tests.fixtures.audio_files import sample_file, silence, text_file
 from tests.integration.support import get_result, republish, unique_name, wait_for_result
@@ -79,7 +80,7 @@ def test_the_same_finalize_event_three_times_gives_one_result(env, bucket, resul
 
     key = result_key(env["UPLOAD_BUCKET"], name)
     assert len([m for m in results_tap.pull() if m.attributes.get("key") == key]) == 1
-    again = get_result(env, name).json()
+    again = get_result(env, name)
     assert again["status"] == "done"
     assert again["created_at"] == first["created_at"]
     assert again["updated_at"] == first["updated_at"]
@@ -101,7 +102,7 @@ def test_an_event_for_an_older_generation_is_ignored(env, bucket, results_tap, u
     time.sleep(SETTLE_S)
 
     assert results_tap.pull() == []
-    document = get_result(env, name).json()
+    document = get_result(env, name)
     assert int(document["generation"]) == blob.generation != old_generation
     assert document["updated_at"] == newest["updated_at"]
 
@@ -113,11 +114,12 @@ def test_a_browser_put_to_the_signed_url_from_another_origin_is_processed(env):
     reply = requests.post(
         f"{env['RESULTS_API_URL']}/uploads",
         json={"name": name, "content_type": "audio/webm", "size": len(data)},
-        headers={"Origin": origin},
+        headers={"Origin": origin, **bearer(new_visitor(env).id_token)},
         timeout=10,
     )
     assert reply.status_code == 200, reply.text
     signed = reply.json()
+    name = signed["name"]  # users/{uid}/<name>
     assert signed["url"].startswith(env["STORAGE_EMULATOR_HOST"])
 
     # What a browser does: a preflight for the PUT, then the PUT with exactly the returned headers.

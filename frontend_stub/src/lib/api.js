@@ -1,8 +1,10 @@
-// The results API (POST /uploads, GET /results) and the signed-URL PUT to the bucket.
-// Every failure becomes an ApiError whose message says what went wrong in plain words.
+// The results API (uploads, results, deletion) and the signed-URL PUT to the bucket.
+// Every API call carries the visitor's Firebase ID token; every failure becomes an ApiError
+// whose message says what went wrong in plain words.
+import { authErrorMessage, isSessionEnded } from "./account.js";
 
 export class ApiError extends Error {
-  /** kind: "config" | "unreachable" | "cors" | "http" | "upload". */
+  /** kind: "config" | "unreachable" | "cors" | "auth" | "http" | "upload". */
   constructor(kind, message, { status, code, serverMessage } = {}) {
     super(message);
     this.name = "ApiError";
@@ -26,6 +28,13 @@ export async function loadConfig(url = "config.json") {
     throw new ApiError(
       "config",
       `The page's configuration (config.json) is missing or has no apiUrl (HTTP ${response.status}).`,
+    );
+  }
+  if (!config.firebase?.apiKey || !config.firebase?.projectId) {
+    throw new ApiError(
+      "config",
+      "The page's configuration (config.json) has no Firebase settings (firebase.apiKey and " +
+        "firebase.projectId), so the page cannot sign you in.",
     );
   }
   return { ...config, apiUrl: config.apiUrl.replace(/\/+$/, "") };
@@ -55,36 +64,78 @@ async function errorFromResponse(response) {
   const body = await response.json().catch(() => null);
   const code = body?.error?.code;
   const serverMessage = body?.error?.message;
+  if (response.status === 401) {
+    return new ApiError(
+      "auth",
+      "The results API did not accept your sign-in" +
+        (serverMessage ? ` (${serverMessage})` : "") +
+        ". Sign out and sign in again; if that does not help, try again later.",
+      { status: 401, code, serverMessage },
+    );
+  }
   const message = serverMessage
     ? `The results API answered HTTP ${response.status}: ${serverMessage}`
     : `The results API answered HTTP ${response.status} ${response.statusText}`.trim();
   return new ApiError("http", message, { status: response.status, code, serverMessage });
 }
 
-export function createApi(apiUrl) {
-  async function call(path, init) {
-    let response;
+/** A failure to get an ID token (the session over, the sign-in service unreachable) in plain words. */
+function tokenError(err) {
+  const message = isSessionEnded(err)
+    ? "Your sign-in is no longer valid: the account was deleted or disabled, or signed out everywhere " +
+      "(perhaps from another browser)."
+    : `Could not prove who you are to the results API. ${authErrorMessage(err)}`;
+  return new ApiError("auth", message, { code: err?.code });
+}
+
+/**
+ * The results API at `apiUrl`. `getIdToken(forceRefresh)` resolves to the signed-in visitor's
+ * Firebase ID token; a 401 is retried once with a freshly minted token before it is reported.
+ */
+export function createApi(apiUrl, getIdToken) {
+  async function send(path, init, forceRefresh) {
+    let token;
     try {
-      response = await fetch(`${apiUrl}${path}`, { cache: "no-store", ...init });
+      token = await getIdToken(forceRefresh);
+    } catch (err) {
+      throw tokenError(err);
+    }
+    const headers = { ...init?.headers, Authorization: `Bearer ${token}` };
+    try {
+      return await fetch(`${apiUrl}${path}`, { cache: "no-store", ...init, headers });
     } catch (err) {
       if (init?.signal?.aborted) throw err;
       throw await diagnoseNetworkFailure(apiUrl);
     }
-    return response;
+  }
+
+  async function call(path, init) {
+    const response = await send(path, init, false);
+    return response.status === 401 ? send(path, init, true) : response;
+  }
+
+  async function callForJson(path, init) {
+    const response = await call(path, init);
+    if (!response.ok) throw await errorFromResponse(response);
+    return response.json();
+  }
+
+  async function callToDelete(path, { goneIsDone }) {
+    const response = await call(path, { method: "DELETE" });
+    if (response.ok || (goneIsDone && response.status === 404)) return;
+    throw await errorFromResponse(response);
   }
 
   return {
     apiUrl,
 
-    /** A signed upload: {url, method, headers, name, bucket, expires_at}. */
-    async requestUpload({ name, contentType, size }) {
-      const response = await call("/uploads", {
+    /** A signed upload: {url, method, headers, name, key, bucket, expires_at}; `name` is the final name. */
+    requestUpload({ name, contentType, size }) {
+      return callForJson("/uploads", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ name, content_type: contentType, size }),
       });
-      if (!response.ok) throw await errorFromResponse(response);
-      return response.json();
     },
 
     /** The result document for an object name, or null while there is none yet (404). */
@@ -93,6 +144,25 @@ export function createApi(apiUrl) {
       if (response.status === 404) return null;
       if (!response.ok) throw await errorFromResponse(response);
       return response.json();
+    },
+
+    /** One page of the visitor's results, newest first: {results, next_page_token}. */
+    listResults({ limit, pageToken } = {}) {
+      const query = new URLSearchParams();
+      if (limit) query.set("limit", String(limit));
+      if (pageToken) query.set("page_token", pageToken);
+      const suffix = query.size ? `?${query}` : "";
+      return callForJson(`/results${suffix}`);
+    },
+
+    /** Erase one recording and its result; one already gone (404) counts as erased. */
+    deleteResult(name) {
+      return callToDelete(`/results?name=${encodeURIComponent(name)}`, { goneIsDone: true });
+    },
+
+    /** Erase every recording and result of the visitor, and their account. */
+    deleteAccount() {
+      return callToDelete("/me", { goneIsDone: false });
     },
   };
 }

@@ -29,3 +29,12 @@ export function safeBaseName(originalName) {
 export function makeObjectName(originalName, now = new Date(), crypto = globalThis.crypto) {
   return `web/${timestamp(now)}-${randomHex(crypto)}-${safeBaseName(originalName)}`;
 }
+
+/**
+ * The visitor's file name inside an object name, e.g. `users/<uid>/web/20261121T100502Z-abababab-cough.wav`
+ * → `cough.wav`; for a name not made by this page, its last segment.
+ */
+export function fileNameOf(objectName) {
+  const last = String(objectName).split("/").pop();
+  return last.match(/^\d{8}T\d{6}Z-[0-9a-f]{8}-(.+)$/)?.[1] ?? last;
+}

@@ -1,0 +1,68 @@
+// The visitor's Firebase Auth session: a guest (anonymous) account by default, so a first visit
+// needs no action; optional email sign-in; ID tokens for the results API. Only firebase/app and
+// firebase/auth are imported, to keep the page's bundle small.
+import { initializeApp } from "firebase/app";
+import {
+  EmailAuthProvider,
+  browserLocalPersistence,
+  connectAuthEmulator,
+  indexedDBLocalPersistence,
+  initializeAuth,
+  linkWithCredential,
+  onAuthStateChanged,
+  signInAnonymously,
+  signInWithEmailAndPassword,
+  signOut,
+} from "firebase/auth";
+import { continueWithEmail } from "./account.js";
+
+/** The plain facts the page shows about a Firebase user (never the user object itself). */
+function snapshot(user) {
+  return user ? { uid: user.uid, isAnonymous: user.isAnonymous, email: user.email } : null;
+}
+
+/**
+ * Start the session from config.json's `firebase` settings. `onUser(user | null)` hears every
+ * change of visitor; `onError(err)` hears a failed guest sign-in.
+ */
+export function startSession(firebase, { onUser, onError }) {
+  const app = initializeApp({ apiKey: firebase.apiKey, authDomain: firebase.authDomain, projectId: firebase.projectId });
+  // getAuth() would add the popup/redirect resolver, which can load Google's auth iframe on its
+  // own; email and anonymous sign-in need none of it (and the local stack must work offline).
+  const auth = initializeAuth(app, { persistence: [indexedDBLocalPersistence, browserLocalPersistence] });
+  if (firebase.authEmulatorUrl) connectAuthEmulator(auth, firebase.authEmulatorUrl, { disableWarnings: true });
+
+  onAuthStateChanged(auth, (user) => {
+    onUser(snapshot(user));
+    // Nobody signed in (first visit, or just signed out): start a new guest session.
+    if (!user) signInAnonymously(auth).catch(onError);
+  });
+
+  return {
+    /** The current visitor's ID token; the SDK refreshes it, or mints a new one when forced. */
+    async idToken(forceRefresh = false) {
+      await auth.authStateReady();
+      if (!auth.currentUser) throw new Error("you are not signed in yet; wait a moment and try again.");
+      return auth.currentUser.getIdToken(forceRefresh);
+    },
+
+    /** Link the guest to an email account, or sign in to the existing one: "linked" | "signed-in". */
+    async continueWithEmail(email, password) {
+      const outcome = await continueWithEmail(
+        {
+          user: auth.currentUser,
+          link: (user, e, p) => linkWithCredential(user, EmailAuthProvider.credential(e, p)),
+          signIn: (e, p) => signInWithEmailAndPassword(auth, e, p),
+        },
+        email,
+        password,
+      );
+      // Linking keeps the same user (no state change is announced), but it now has an email.
+      onUser(snapshot(auth.currentUser));
+      return outcome;
+    },
+
+    /** Sign out; a new guest session starts by itself. */
+    signOut: () => signOut(auth),
+  };
+}

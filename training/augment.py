@@ -1,11 +1,18 @@
-"""Real sound under the synthetic coughs, so the model cannot learn "clean = cough".
+"""Recording-chain variety for every class, so no class is told apart by how it was recorded.
 
 Synthetic coughs are otherwise the only clips with a near-silent floor between bursts,
-while every real recording carries a room, a voice or a device. Half the synthetic clips
-(every class) get a stretch of a real training recording mixed under them at 5–30 dB
-below, and a quarter of them a telephone band (the speech prompts are 8 kHz recordings,
-so band-limited audio must not mean "not a cough"). Backgrounds come from training
-sources only, never from held-out ones.
+while every real recording carries a room, a voice or a device. Every clip (synthetic of
+each class, and the real training recordings) gets, independently:
+
+- half the time, a stretch of a real training recording mixed under it 5–30 dB below;
+- a quarter of the time, a telephone band (the speech prompts are 8 kHz recordings, so
+  band-limited audio must not mean "not a cough");
+- a quarter of the time, a DC offset, as cheap microphones and some recordings have (one
+  held-out prompt set carries one; without this, offset speech sounded like a wet cough's
+  low-frequency energy);
+- a random level (peak 0–24 dB below full scale), as the synthetic generator gives its clips.
+
+Backgrounds come from training sources only, never from held-out ones.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ MIX_SHARE = 0.5
 SNR_DB = (5.0, 30.0)
 TELEPHONE_SHARE = 0.25
 TELEPHONE_EDGE_HZ = (3300.0, 4000.0)
+DC_SHARE = 0.25
+DC_OFFSET = 0.06  # at most, as a share of the clip's peak
+LEVEL_DB = (0.0, 24.0)
 
 
 def mix_under(
@@ -44,7 +54,7 @@ def telephone_band(samples: np.ndarray, rate: int, edge_hz: float) -> np.ndarray
 
 
 def augment(clips: list[Clip], backgrounds: list[Clip], seed: int) -> list[Clip]:
-    """The clips, some with a real background mixed under them and some band-limited (seeded)."""
+    """The clips with their recording chain varied as above (seeded)."""
     rng = np.random.default_rng([seed, 7])
     out = []
     for clip in clips:
@@ -54,5 +64,10 @@ def augment(clips: list[Clip], backgrounds: list[Clip], seed: int) -> list[Clip]
             samples = mix_under(samples, background, rng.uniform(*SNR_DB), rng)
         if rng.random() < TELEPHONE_SHARE:
             samples = telephone_band(samples, clip.rate, rng.uniform(*TELEPHONE_EDGE_HZ))
-        out.append(replace(clip, samples=samples))
+        peak = np.max(np.abs(samples)) + 1e-12
+        if rng.random() < DC_SHARE:
+            samples = samples + rng.uniform(-DC_OFFSET, DC_OFFSET) * peak
+        level = 10 ** (-rng.uniform(*LEVEL_DB) / 20)
+        samples = samples / (np.max(np.abs(samples)) + 1e-12) * level
+        out.append(replace(clip, samples=samples.astype(np.float32)))
     return out

@@ -57,6 +57,14 @@ SOURCES: tuple[Source, ...] = (
         limit=300,
     ),
     Source(
+        "asterisk-core-sounds-ru-wav",
+        "speech",
+        TRAIN,
+        "CC-BY-3.0",
+        "Russian telephone prompts, 8 kHz",
+        limit=300,
+    ),
+    Source(
         "fillets-ng-data-nl",
         "speech",
         TRAIN,
@@ -75,7 +83,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source("sound-icons", "effects", TRAIN, "GPL-2+", "short sound icons for screen readers"),
     Source("bucklespring-data", "effects", TRAIN, "GPL-2+", "mechanical keyboard key presses and releases"),
-    Source("lbreakout2-data", "effects", TRAIN, "GPL-2+", "arcade game sound effects"),
+    Source("lbreakout2-data", "effects", TRAIN, "GPL", "arcade game sound effects"),
     Source("moon-lander-data", "effects", TRAIN, "BSD-2-Clause", "arcade game sound effects and speech"),
     Source("oxygen-sounds", "effects", TRAIN, "LGPL-3.0-or-later", "KDE Oxygen desktop sounds"),
     Source("deepin-sound-theme", "effects", TRAIN, "GPL-3+", "Deepin desktop sounds"),
@@ -93,7 +101,8 @@ SOURCES: tuple[Source, ...] = (
         "speech",
         HELD_OUT,
         "CC-BY-SA-3.0",
-        "Italian telephone prompts, another voice and recording, 8 kHz",
+        "Italian telephone prompts by Marco Menardi and Paola Dal Zot (voip.ammdomus.it), "
+        "another voice and recording, 8 kHz",
         limit=200,
     ),
     Source(
@@ -111,6 +120,7 @@ SOURCES: tuple[Source, ...] = (
         "GPL-2+",
         "General MIDI instrument patches (GUS .pat)",
         reader="pat",
+        limit=200,
     ),
     Source("heroes-sound-effects", "effects", HELD_OUT, "GPL-2+", "arcade game sound effects"),
     Source("yaru-theme-sound", "effects", HELD_OUT, "CC-BY-SA-4.0", "Ubuntu Yaru desktop sounds"),

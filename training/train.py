@@ -113,9 +113,10 @@ def make_parts(
     fit_base, validation = split_clips(rest, config.validation, config.seed)
     trained = [clip for source, clips in real.items() if source.use == TRAIN for clip in clips]
     fit_real, validation_real = split_clips(trained, config.validation, config.seed)
-    # Backgrounds come from the fitted recordings only; the held-out sources stay unheard.
+    # Backgrounds come from the fitted recordings only; the held-out sources stay unheard. Real
+    # validation and test clips are scored as recorded.
     return Parts(
-        train=augment(fit_base, fit_real, config.seed) + fit_real,
+        train=augment(fit_base + fit_real, fit_real, config.seed),
         validation=augment(validation, fit_real, config.seed + 1),
         validation_real=validation_real,
         test=augment(test, fit_real, config.seed + 2),

@@ -85,6 +85,9 @@ SOURCES: tuple[Source, ...] = (
     Source("bucklespring-data", "effects", TRAIN, "GPL-2+", "mechanical keyboard key presses and releases"),
     Source("lbreakout2-data", "effects", TRAIN, "GPL", "arcade game sound effects"),
     Source("moon-lander-data", "effects", TRAIN, "BSD-2-Clause", "arcade game sound effects and speech"),
+    Source("frozen-bubble-data", "effects", TRAIN, "GPL-2", "puzzle game sound effects, a snore, applause"),
+    Source("pingus-data", "effects", TRAIN, "GPL-2+", "puzzle game sound effects and short voices"),
+    Source("tuxtype-data", "effects", TRAIN, "GPL-2", "typing game sound effects"),
     Source("oxygen-sounds", "effects", TRAIN, "LGPL-3.0-or-later", "KDE Oxygen desktop sounds"),
     Source("deepin-sound-theme", "effects", TRAIN, "GPL-3+", "Deepin desktop sounds"),
     # --- held out whole: measured only

@@ -128,16 +128,18 @@ def test_serving_rule_and_threshold_choice_use_validation_figures_only() -> None
     assert label_at(probabilities, LABELS, 0.7) == ["dry", "inconclusive", "not_cough"]
     truth = ["dry"] * 40
     synthetic = np.tile([0.99, 0.005, 0.005], (40, 1))
-    # Real validation non-coughs: one called dry at 0.62, one at 0.72: the lowest threshold above both
-    # calls none a cough, and synthetic accuracy stays at 100 %.
+    # Real validation non-coughs: one called dry at 0.62, one at 0.72: every threshold from 0.75 up
+    # calls none a cough with synthetic accuracy at 100 %; of those, the default 0.8 is kept.
     real = np.array([[0.62, 0.2, 0.18], [0.72, 0.1, 0.18], [0.05, 0.05, 0.9]])
     chosen = choose_threshold(truth, synthetic, real, LABELS)
-    assert chosen["chosen"] == 0.75
+    assert chosen["chosen"] == 0.8
+    # A non-cough called dry at 0.86 moves it up, to the nearest threshold that calls none.
+    assert choose_threshold(truth, synthetic, np.vstack([real, [0.86, 0.1, 0.04]]), LABELS)["chosen"] == 0.9
     assert [row["threshold"] for row in chosen["validation"]] == list(THRESHOLDS)
     # When a high threshold costs synthetic accuracy, the goal wins over fewer false coughs.
     weak = np.tile([0.78, 0.11, 0.11], (40, 1))
     assert choose_threshold(truth, weak, real, LABELS)["chosen"] == 0.75
-    assert choose_threshold(truth, np.tile([0.7, 0.2, 0.1], (40, 1)), real, LABELS)["chosen"] == 0.65
+    assert choose_threshold(truth, np.tile([0.7, 0.2, 0.1], (40, 1)), real, LABELS)["chosen"] == 0.7
 
 
 def test_real_metrics_count_dry_and_wet_as_false_coughs_per_source() -> None:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 from tqdm.auto import tqdm
 
 from shared.ml.features import FeatureSpec
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same model: Python, numpy and TensorFlow seeded, TensorFlow's ops deterministic.
+
+    Call before build_model: the initial weights are drawn when the layers are built.
+    """
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
 
 
 def build_model(spec: FeatureSpec, n_labels: int, train_x: np.ndarray) -> keras.Model:
@@ -62,7 +72,6 @@ def fit(
     train: tuple[np.ndarray, np.ndarray],
     validation: tuple[np.ndarray, np.ndarray],
     epochs: int,
-    seed: int,
     batch_size: int = 64,
 ) -> dict[str, list[float]]:
     """Train for a fixed number of epochs (no model selection on the validation set); the history.
@@ -71,7 +80,6 @@ def fit(
     not_cough the largest class by far, and unweighted it would swamp the two coughs.
     """
     steps = int(np.ceil(len(train[0]) / batch_size))
-    keras.utils.set_random_seed(seed)
     history = model.fit(
         train[0],
         train[1],

@@ -37,7 +37,7 @@ from training.dataset import clip_features, split_clips, window_dataset
 from training.evaluate import GOALS, calibration, choose_threshold, label_at, real_metrics
 from training.export import KERAS_FILE, check_parity, to_tflite, write_model_folder
 from training.model_card import model_card
-from training.net import build_model, fit
+from training.net import build_model, fit, seed_everything
 from training.real_sounds import load_source
 from training.report import clip_metrics, write_report
 from training.sources import HELD_OUT, SOURCE_SETS, TRAIN, Source, ensure_installed, package_version
@@ -138,8 +138,9 @@ def run(config: TrainConfig) -> dict[str, Any]:
         features["validation"] + features["validation_real"], [c.label for c in validation], LABELS, spec
     )
 
+    seed_everything(config.seed)
     model = build_model(spec, len(LABELS), train_x)
-    history = fit(model, (train_x, train_y), (val_x, val_y), config.epochs, config.seed)
+    history = fit(model, (train_x, train_y), (val_x, val_y), config.epochs)
     tflite = to_tflite(model)
     parity = check_parity(model, tflite, val_x)
 

@@ -156,6 +156,20 @@ def test_tiny_training_run_on_real_negatives_gives_a_loadable_model_and_a_report
 
 
 @pytest.mark.slow
+def test_the_same_seed_trains_the_same_model_byte_for_byte(tmp_path: Path) -> None:
+    from training.train import TrainConfig, run
+
+    def model_bytes(name: str, seed: int) -> bytes:
+        out = tmp_path / name
+        run(TrainConfig(out=out, per_class=3, epochs=1, seed=seed, sources="small", source_limit=4))
+        return (out / "model.tflite").read_bytes()
+
+    first = model_bytes("a", 1)
+    assert model_bytes("b", 1) == first
+    assert model_bytes("c", 2) != first
+
+
+@pytest.mark.slow
 def test_parity_check_catches_a_model_that_disagrees() -> None:
     from shared.ml.features import FeatureSpec
     from training.export import ParityError, check_parity, to_tflite

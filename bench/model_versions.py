@@ -12,6 +12,10 @@ For each version folder under models/cough-classifier/:
   clip and on a 5 s and a 30 s clip (decode + checks + MFCC + LiteRT); median of N calls,
   and the LiteRT inference alone (`CoughModel.predict` on precomputed features).
 
+Besides speed, the share of the held-out real non-cough recordings (training/sources.py's
+held-out packages, apt-installed when missing) each version calls `dry` or `wet`, so the
+versions are compared on the same clips.
+
 The versions alternate run by run, so a busy machine slows both alike. Prints the figures
 and writes bench/results/model_versions.json.
 """
@@ -33,6 +37,9 @@ from shared.config import REPO_ROOT
 from shared.ml.classify import classify_bytes
 from shared.ml.features import mfcc
 from shared.ml.model import load_model
+from training.evaluate import called_cough_rate
+from training.real_sounds import load_source
+from training.sources import HELD_OUT, SOURCES, ensure_installed
 
 RESULTS = Path(__file__).resolve().parent / "results" / "model_versions.json"
 MODELS = REPO_ROOT / "models" / "cough-classifier"
@@ -105,6 +112,24 @@ def clip_cost(folders: dict[str, Path], runs: int) -> dict[str, dict]:
     return results
 
 
+def held_out_real(folders: dict[str, Path]) -> dict[str, dict]:
+    """Each version's labels on the held-out real non-cough clips (the same clips training measures)."""
+    sources = tuple(source for source in SOURCES if source.use == HELD_OUT)
+    ensure_installed(sources)
+    models = {version: load_model(str(folder)) for version, folder in folders.items()}
+    clips = [clip for source in sources for clip in load_source(source, 16_000, seed=0)]
+    features = [mfcc(clip.samples, next(iter(models.values())).spec) for clip in clips]
+    results = {}
+    for version, model in models.items():
+        labels = [model.predict(f, model.spec).label for f in features]
+        results[version] = {
+            "clips": len(labels),
+            "called_cough_rate": round(called_cough_rate(labels), 4),
+            "inconclusive_rate": round(labels.count("inconclusive") / len(labels), 4),
+        }
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11, help="timed runs per version (default: 11)")
@@ -115,6 +140,7 @@ def main() -> None:
     folders = {version: MODELS / version for version in args.versions}
     cold = cold_start(folders, args.runs)
     cost = clip_cost(folders, args.runs)
+    real = held_out_real(folders)
     for version in folders:
         c = cold[version]
         print(
@@ -126,6 +152,10 @@ def main() -> None:
             f"{name} {row['classify_ms_median']:.2f} ms ({row['label']})"
             for name, row in cost[version].items()
             if isinstance(row, dict)
+        )
+        print(
+            f"{'':7}held-out real non-coughs called a cough: {real[version]['called_cough_rate']:.1%} "
+            f"of {real[version]['clips']} (inconclusive {real[version]['inconclusive_rate']:.1%})"
         )
         print(
             f"{'':7}per clip: {per_clip}; LiteRT alone on 5 s of features "
@@ -141,6 +171,7 @@ def main() -> None:
                     "folder": str(folder.relative_to(REPO_ROOT)),
                     "cold_start": cold[version],
                     "per_clip": cost[version],
+                    "held_out_real": real[version],
                 }
                 for version, folder in folders.items()
             },

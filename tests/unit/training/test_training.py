@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from coughcloud.cli import main
+from shared.config import REPO_ROOT
 from shared.ml.model import load_model
 from tests.fixtures.audio_files import encode, random_bytes
 from training import synthetic
@@ -156,17 +159,38 @@ def test_tiny_training_run_on_real_negatives_gives_a_loadable_model_and_a_report
 
 
 @pytest.mark.slow
-def test_the_same_seed_trains_the_same_model_byte_for_byte(tmp_path: Path) -> None:
-    from training.train import TrainConfig, run
-
-    def model_bytes(name: str, seed: int) -> bytes:
-        out = tmp_path / name
-        run(TrainConfig(out=out, per_class=3, epochs=1, seed=seed, sources="small", source_limit=4))
-        return (out / "model.tflite").read_bytes()
-
-    first = model_bytes("a", 1)
-    assert model_bytes("b", 1) == first
-    assert model_bytes("c", 2) != first
+def test_coughcloud_train_gives_the_same_model_byte_for_byte_for_the_same_seed(tmp_path: Path) -> None:
+    """As a fresh machine would reproduce the shipped model: separate `coughcloud train` processes."""
+    quick = ["--sources", "small", "--source-limit", "4", "--per-class", "3", "--epochs", "1"]
+    runs = {"a": 1, "b": 1, "c": 2}
+    children = {
+        name: subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "coughcloud",
+                "train",
+                *quick,
+                "--seed",
+                str(seed),
+                "--out",
+                str(tmp_path / name),
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, seed in runs.items()
+    }
+    try:
+        assert all(child.wait(timeout=300) == 0 for child in children.values())
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    digest = {name: json.loads((tmp_path / name / "metadata.json").read_text())["sha256"] for name in runs}
+    assert digest["a"] == digest["b"] != digest["c"]
 
 
 @pytest.mark.slow

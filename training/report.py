@@ -96,6 +96,8 @@ def plot_reliability(calibration: dict[str, Any], path: Path) -> None:
         label="accuracy",
     )
     ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o", color="black", markersize=3)
+    for b in bins:  # few clips in a bin make its bar noisy: say how many
+        ax.text(b["lower"] + (b["upper"] - b["lower"]) / 2, 0.02, str(b["clips"]), ha="center", fontsize=6)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("top probability (confidence)")

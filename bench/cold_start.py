@@ -82,11 +82,11 @@ label = ["dry", "wet", "not_cough"][int(np.argmax(probabilities))]
 )
 
 
-def run_child(code: str, clip: Path) -> dict[str, float | str]:
+def run_child(code: str, clip: Path, model_dir: Path = BUNDLED_MODEL_DIR) -> dict[str, float | str]:
     """One fresh process: seconds from spawn to its first classification, and its peak RSS."""
     started = time.time()
     child = subprocess.run(
-        [sys.executable, "-c", code, str(BUNDLED_MODEL_DIR), str(clip)],
+        [sys.executable, "-c", code, str(model_dir), str(clip)],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,

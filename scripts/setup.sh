@@ -9,13 +9,18 @@ PY=${PYTHON:-python3}
 VENV=.venv
 STAMP_DIR=$VENV/.stamps
 
-# --- Debian packages: test fixtures (ffmpeg, sox, espeak-ng) and the browser tests.
+# --- Debian packages: test fixtures (ffmpeg, sox, espeak-ng), the browser tests, and the two
+# small real-sound packages (< 1 MB each) the quick training test learns from and is measured on
+# (training/sources.py SMALL_SOURCES; the full `coughcloud train` apt-gets the rest itself).
 need_apt=()
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v sox >/dev/null || need_apt+=(sox)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+for pkg in sound-icons heroes-sound-effects; do
+  dpkg-query -W -f='${Status}' $pkg 2>/dev/null | grep -q "ok installed" || need_apt+=($pkg)
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 from tqdm.auto import tqdm
 
 from shared.ml.features import FeatureSpec
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same model: Python, numpy and TensorFlow seeded, TensorFlow's ops deterministic.
+
+    Call before build_model: the initial weights are drawn when the layers are built.
+    """
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
 
 
 def build_model(spec: FeatureSpec, n_labels: int, train_x: np.ndarray) -> keras.Model:
@@ -49,7 +59,9 @@ class ProgressBar(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs and "val_accuracy" in logs:
-            self.bar.set_description(f"training (epoch {epoch + 1}, held-out acc {logs['val_accuracy']:.3f})")
+            self.bar.set_description(
+                f"training (epoch {epoch + 1}, validation acc {logs['val_accuracy']:.3f})"
+            )
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self.bar.close()
@@ -58,22 +70,31 @@ class ProgressBar(keras.callbacks.Callback):
 def fit(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
-    held_out: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
     epochs: int,
-    seed: int,
     batch_size: int = 64,
 ) -> dict[str, list[float]]:
-    """Train for a fixed number of epochs (no model selection on the held-out set); the history."""
+    """Train for a fixed number of epochs (no model selection on the validation set); the history.
+
+    Classes are weighted by the inverse of their window counts: real recordings make
+    not_cough the largest class by far, and unweighted it would swamp the two coughs.
+    """
     steps = int(np.ceil(len(train[0]) / batch_size))
-    keras.utils.set_random_seed(seed)
     history = model.fit(
         train[0],
         train[1],
-        validation_data=held_out,
+        validation_data=validation,
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
+        class_weight=class_weights(train[1]),
         verbose=0,
         callbacks=[ProgressBar(epochs, steps)],
     )
     return {key: [float(v) for v in values] for key, values in history.history.items()}
+
+
+def class_weights(labels: np.ndarray) -> dict[int, float]:
+    """Weight per class index so that every class counts as much as the others in the loss."""
+    present, counts = np.unique(labels, return_counts=True)
+    return {int(c): float(len(labels) / (len(present) * n)) for c, n in zip(present, counts, strict=True)}

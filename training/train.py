@@ -1,8 +1,18 @@
 """One training run: data → features → Keras → LiteRT (parity-checked) → model folder + report.
 
-The held-out clips are scored through the serving runtime (`shared.ml.model.CoughModel`
-on the exported model.tflite, windows averaged, threshold applied), so the metrics in
-metadata.json are what the deployed predict function would achieve on those clips.
+The data: synthetic dry/wet/not-a-cough clips (or a COUGHVID-style folder), plus real
+not-a-cough recordings from the Debian packages of training/sources.py, which are also
+mixed under the synthetic clips (training/augment.py). Three disjoint parts:
+
+- train: what the network fits;
+- validation: clips of the same kinds and of the TRAINING sources, held back from the
+  fit; the only data the threshold is chosen on;
+- test: synthetic clips held back from both, and every clip of the HELD-OUT sources
+  (whole packages the model never heard). Measured once, never tuned on.
+
+Test clips are scored through the serving runtime (`shared.ml.model.CoughModel` on the
+exported model.tflite, windows averaged, threshold applied), so the metrics in
+metadata.json are what the deployed predict function would give on those clips.
 """
 
 from __future__ import annotations
@@ -15,16 +25,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from shared.ml.features import FeatureSpec
 from shared.ml.model import WINDOW_RULE, CoughModel
 from training import synthetic
+from training.augment import augment
 from training.coughvid import load_coughvid
 from training.dataset import clip_features, split_clips, window_dataset
+from training.evaluate import GOALS, calibration, choose_threshold, label_at, real_metrics
 from training.export import KERAS_FILE, check_parity, to_tflite, write_model_folder
-from training.net import build_model, fit
+from training.model_card import model_card
+from training.net import build_model, fit, seed_everything
+from training.real_sounds import load_source
 from training.report import clip_metrics, write_report
+from training.sources import HELD_OUT, SOURCE_SETS, TRAIN, Source, ensure_installed, package_version
 
 LABELS = synthetic.LABELS
 
@@ -33,25 +49,37 @@ LABELS = synthetic.LABELS
 class TrainConfig:
     out: Path
     data: str = "synthetic"  # "synthetic" or the path of a COUGHVID-style folder
+    sources: str = "full"  # which real not-a-cough packages: a key of training.sources.SOURCE_SETS
     name: str = "cough-classifier"
-    version: str = "1.0.0"
+    version: str = "1.1.0"
     epochs: int = 25
     seed: int = 0
     per_class: int = 600  # synthetic clips per class
-    held_out: float = 0.2
-    threshold: float = 0.8
-    limit: int | None = None  # at most this many real clips
+    held_out: float = 0.2  # share of the synthetic (or COUGHVID) clips kept for the test
+    validation: float = 0.15  # share of the rest, and of the training sources' clips, for validation
+    threshold: float | None = None  # None: chosen on the validation clips
+    limit: int | None = None  # at most this many real cough clips (COUGHVID-style data)
+    source_limit: int | None = None  # at most this many clips per real source (quick runs)
+
+
+@dataclass(frozen=True)
+class Parts:
+    train: list[synthetic.Clip]
+    validation: list[synthetic.Clip]  # base clips (synthetic or COUGHVID) of the validation part
+    validation_real: list[synthetic.Clip]  # training sources' clips of the validation part
+    test: list[synthetic.Clip]  # base clips of the test part
+    test_real: list[synthetic.Clip]  # every clip of the held-out sources
 
 
 def load_clips(config: TrainConfig, spec: FeatureSpec) -> tuple[list[synthetic.Clip], dict[str, Any]]:
-    """The labelled clips and the description of them that goes into metadata.json."""
+    """The labelled base clips (synthetic or COUGHVID-style) and their description for metadata.json."""
     if config.data == "synthetic":
         clips = synthetic.generate(config.per_class, config.seed)
-        return clips, {"kind": "synthetic", "description": synthetic.DESCRIPTION, "seed": config.seed}
+        return clips, {"synthetic": synthetic.DESCRIPTION, "seed": config.seed}
     clips, report = load_coughvid(Path(config.data), spec.sample_rate, limit=config.limit)
     described: dict[str, Any] = {
         "kind": "coughvid-style",
-        "description": f"Expert dry/wet labels from the COUGHVID-style folder {config.data}",
+        "coughvid": f"Expert dry/wet labels from the COUGHVID-style folder {config.data}",
         "rows": report.rows,
         "skipped": dict(report.skipped),
     }
@@ -59,39 +87,91 @@ def load_clips(config: TrainConfig, spec: FeatureSpec) -> tuple[list[synthetic.C
     if counts["dry"] == 0 or counts["wet"] == 0:
         raise ValueError(f"{config.data}: need both dry and wet clips, found {dict(counts)}")
     if counts["not_cough"] == 0:
-        # COUGHVID's experts label only coughs: borrow the not-a-cough class from the generator.
+        # COUGHVID's experts label only coughs: borrow synthetic non-coughs besides the real ones.
         n = max(1, (counts["dry"] + counts["wet"]) // 2)
         clips += [clip for clip in synthetic.generate(n, config.seed) if clip.label == "not_cough"]
-        described["description"] += "; not_cough clips are synthetic (training/synthetic.py)"
+        described["synthetic"] = "not_cough clips from training/synthetic.py besides the real ones"
     return clips, described
 
 
+def real_clips(
+    sources: tuple[Source, ...], config: TrainConfig, rate: int
+) -> dict[Source, list[synthetic.Clip]]:
+    """Each source's clips (packages installed first when missing)."""
+    ensure_installed(sources)
+    loaded = {}
+    for source in sources:
+        clips = load_source(source, rate, config.seed)
+        loaded[source] = clips[: config.source_limit] if config.source_limit else clips
+    return loaded
+
+
+def make_parts(
+    config: TrainConfig, base: list[synthetic.Clip], real: dict[Source, list[synthetic.Clip]]
+) -> Parts:
+    rest, test = split_clips(base, config.held_out, config.seed)
+    fit_base, validation = split_clips(rest, config.validation, config.seed)
+    trained = [clip for source, clips in real.items() if source.use == TRAIN for clip in clips]
+    fit_real, validation_real = split_clips(trained, config.validation, config.seed)
+    # Backgrounds come from the fitted recordings only; the held-out sources stay unheard. Real
+    # validation and test clips are scored as recorded.
+    return Parts(
+        train=augment(fit_base + fit_real, fit_real, config.seed),
+        validation=augment(validation, fit_real, config.seed + 1),
+        validation_real=validation_real,
+        test=augment(test, fit_real, config.seed + 2),
+        test_real=[clip for source, clips in real.items() if source.use == HELD_OUT for clip in clips],
+    )
+
+
 def run(config: TrainConfig) -> dict[str, Any]:
-    """Train, export, check parity, evaluate through the serving runtime; a summary of the run."""
+    """Train, export, check parity, choose the threshold, evaluate through the serving runtime."""
     spec = FeatureSpec()
-    clips, data_description = load_clips(config, spec)
-    train_clips, test_clips = split_clips(clips, config.held_out, config.seed)
-    train_features = clip_features(train_clips, spec)
-    test_features = clip_features(test_clips, spec)
-    train_x, train_y = window_dataset(train_features, [c.label for c in train_clips], LABELS, spec)
-    test_x, test_y = window_dataset(test_features, [c.label for c in test_clips], LABELS, spec)
+    sources = SOURCE_SETS[config.sources]
+    base, base_description = load_clips(config, spec)
+    real = real_clips(sources, config, spec.sample_rate)
+    parts = make_parts(config, base, real)
+    features = {name: clip_features(getattr(parts, name), spec) for name in Parts.__dataclass_fields__}
+    train_x, train_y = window_dataset(features["train"], [c.label for c in parts.train], LABELS, spec)
+    validation = parts.validation + parts.validation_real
+    val_x, val_y = window_dataset(
+        features["validation"] + features["validation_real"], [c.label for c in validation], LABELS, spec
+    )
 
+    seed_everything(config.seed)
     model = build_model(spec, len(LABELS), train_x)
-    history = fit(model, (train_x, train_y), (test_x, test_y), config.epochs, config.seed)
+    history = fit(model, (train_x, train_y), (val_x, val_y), config.epochs)
     tflite = to_tflite(model)
-    parity = check_parity(model, tflite, test_x)
+    parity = check_parity(model, tflite, val_x)
 
-    split = {"train_clips": len(train_clips), "held_out_clips": len(test_clips)}
-    split["train_windows"] = len(train_x)
-    metadata = _metadata(config, spec, clips, {**data_description, **split})
+    metadata = _metadata(config, spec, base, base_description, real, parts)
     metadata["sha256"] = hashlib.sha256(tflite).hexdigest()
-    served = CoughModel(tflite, metadata, str(config.out))
-    predicted = [served.predict(features, spec).label for features in test_features]
-    metrics = clip_metrics([c.label for c in test_clips], predicted, LABELS)
-    metrics["held_out_window_accuracy"] = round(history["val_accuracy"][-1], 4)
+    served = CoughModel(tflite, {**metadata, "threshold": 0.0}, str(config.out))
+
+    def probabilities(name: str) -> np.ndarray:
+        return np.array(
+            [[served.predict(f, spec).probabilities[label] for label in LABELS] for f in features[name]]
+        )
+
+    threshold = choose_threshold(
+        [c.label for c in parts.validation],
+        probabilities("validation"),
+        probabilities("validation_real"),
+        LABELS,
+    )
+    if config.threshold is not None:
+        threshold = {"chosen": config.threshold, "how": "set by the --threshold option"}
+    metadata["threshold"] = threshold["chosen"]
+    metrics = _test_metrics(
+        parts, probabilities("test"), probabilities("test_real"), metadata["threshold"], real
+    )
+    metrics["threshold"] = threshold
+    metrics["validation_window_accuracy"] = round(history["val_accuracy"][-1], 4)
     metrics["litert_keras_max_abs_diff"] = parity
     metadata["metrics"] = {
-        "evaluated_on": "held-out clips, through the serving runtime (windows averaged, threshold applied)",
+        "evaluated_on": "test clips, through the serving runtime (windows averaged, threshold applied): "
+        "synthetic clips held back from training and validation, and every clip of the held-out "
+        "sources (whole packages never trained on nor used to choose the threshold)",
         **metrics,
     }
     write_model_folder(config.out, model, tflite, metadata)
@@ -99,18 +179,55 @@ def run(config: TrainConfig) -> dict[str, Any]:
     return {"out": str(config.out), "metrics": metrics, "report": report, "tflite_bytes": len(tflite)}
 
 
+def _test_metrics(
+    parts: Parts,
+    synthetic_probabilities: np.ndarray,
+    real_probabilities: np.ndarray,
+    threshold: float,
+    real: dict[Source, list[synthetic.Clip]],
+) -> dict[str, Any]:
+    truth = [c.label for c in parts.test]
+    synthetic_labels = label_at(synthetic_probabilities, LABELS, threshold)
+    real_labels = label_at(real_probabilities, LABELS, threshold)
+    kinds = {source.package: source.kind for source in real}
+    held_out = real_metrics([c.source.split(":", 1)[0] for c in parts.test_real], real_labels, kinds)
+    everything = synthetic_labels + real_labels
+    return {
+        "synthetic": clip_metrics(truth, synthetic_labels, LABELS),
+        "held_out_real": held_out,
+        "calibration": calibration(
+            truth + ["not_cough"] * len(parts.test_real),
+            np.concatenate([synthetic_probabilities, real_probabilities.reshape(-1, len(LABELS))]),
+            LABELS,
+        ),
+        "inconclusive_rate": round(everything.count("inconclusive") / len(everything), 4),
+        "goals": {
+            **GOALS,
+            "held_out_called_cough_rate_met": held_out["called_cough_rate"]
+            <= GOALS["held_out_called_cough_rate_max"],
+            "synthetic_accuracy_met": clip_metrics(truth, synthetic_labels, LABELS)["accuracy"]
+            >= GOALS["synthetic_accuracy_min"],
+        },
+    }
+
+
 def _metadata(
     config: TrainConfig,
     spec: FeatureSpec,
-    clips: list[synthetic.Clip],
-    data_description: dict[str, Any],
+    base: list[synthetic.Clip],
+    base_description: dict[str, Any],
+    real: dict[Source, list[synthetic.Clip]],
+    parts: Parts,
 ) -> dict[str, Any]:
-    """metadata.json without the metrics and the sha256, which come after export."""
+    """metadata.json without the threshold, the metrics and the sha256, which come later."""
+    sources = [
+        {**source.to_dict(), "debian_version": package_version(source.package), "clips": len(clips)}
+        for source, clips in real.items()
+    ]
     return {
         "name": config.name,
         "version": config.version,
         "labels": list(LABELS),
-        "threshold": config.threshold,
         "feature_spec": spec.to_dict(),
         "input": {
             "tensor": "mfcc",
@@ -119,16 +236,31 @@ def _metadata(
             "windowing": WINDOW_RULE,
             "aggregation": "mean",
         },
+        "model_card": model_card(sources),
         "training_data": {
-            **data_description,
-            "clips": dict(Counter(c.label for c in clips)),
+            "kind": base_description.pop("kind", "mixed"),
+            **base_description,
+            "real_sources": sources,
+            "clips": dict(Counter(c.label for c in base)),
+            "real_not_cough_clips": {
+                use: sum(s["clips"] for s in sources if s["use"] == use) for use in (TRAIN, HELD_OUT)
+            },
+            "parts": {
+                "train_clips": len(parts.train),
+                "validation_clips": len(parts.validation) + len(parts.validation_real),
+                "test_synthetic_clips": len(parts.test),
+                "test_held_out_real_clips": len(parts.test_real),
+            },
         },
         "training": {
             "epochs": config.epochs,
             "seed": config.seed,
+            "per_class": config.per_class,
+            "sources": config.sources,
             "tensorflow": tf.__version__,
             "python": platform.python_version(),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "keras_model": KERAS_FILE,
+            "command": f"coughcloud train --version {config.version} --sources {config.sources}",
         },
     }

@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 from shared.config import REPO_ROOT
+from training.sources import SOURCE_SETS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,9 +37,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--per-class", type=_positive, default=600, help="synthetic clips per class (default: 600)"
     )
-    parser.add_argument("--limit", type=_positive, help="use at most this many real clips")
+    parser.add_argument("--limit", type=_positive, help="use at most this many real cough clips (--data)")
     parser.add_argument(
-        "--threshold", type=float, default=0.8, help="confidence below which the answer is inconclusive"
+        "--sources",
+        choices=sorted(SOURCE_SETS),
+        default="full",
+        help="real not-a-cough Debian packages (training/sources.py), apt-installed when missing: "
+        "'full' (default, the shipped model) or 'small' (two packages under 1 MB, a quick run)",
+    )
+    parser.add_argument("--source-limit", type=_positive, help="at most this many clips per real source")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help="confidence below which the answer is inconclusive (default: chosen on the validation clips)",
     )
     parser.set_defaults(func=run)
 
@@ -69,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
         per_class=args.per_class,
         threshold=args.threshold,
         limit=args.limit,
+        sources=args.sources,
+        source_limit=args.source_limit,
     )
     try:
         summary = train(config)
-    except (ParityError, ValueError) as error:
+    except (ParityError, ValueError, subprocess.CalledProcessError) as error:
         print(f"coughcloud train: {error}", file=sys.stderr)
         return 1
     metrics = summary["metrics"]
@@ -80,8 +94,12 @@ def run(args: argparse.Namespace) -> int:
         json.dumps(
             {
                 "model": summary["out"],
-                "held_out_accuracy": metrics["accuracy"],
+                "threshold": metrics["threshold"]["chosen"],
+                "synthetic_accuracy": metrics["synthetic"]["accuracy"],
+                "held_out_real_called_cough_rate": metrics["held_out_real"]["called_cough_rate"],
+                "expected_calibration_error": metrics["calibration"]["ece"],
                 "inconclusive_rate": metrics["inconclusive_rate"],
+                "goals": metrics["goals"],
                 "litert_keras_max_abs_diff": metrics["litert_keras_max_abs_diff"],
                 "report": summary["report"],
             },

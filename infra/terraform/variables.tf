@@ -51,7 +51,7 @@ variable "model_name" {
 variable "model_version" {
   description = "Model version predict serves. Changing it deploys a new predict revision; set the previous value to roll back."
   type        = string
-  default     = "1.0.0"
+  default     = "1.1.0"
 }
 
 variable "max_upload_bytes" {

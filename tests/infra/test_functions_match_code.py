@@ -10,7 +10,7 @@ import functions_framework
 import pytest
 from cloudevents.http import CloudEvent
 
-from shared.config import Settings
+from shared.config import BUNDLED_MODEL_DIR, Settings
 from shared.pipeline.events import pubsub_message
 from tests.infra.terraform import (
     FUNCTIONS_DIR,
@@ -118,6 +118,12 @@ def test_buckets_in_env_are_the_right_buckets():
                 assert value == f"${{google_storage_bucket.{expected[field]}.name}}", (name, field)
     assert locals_()["model_uri"].startswith("gs://${google_storage_bucket.models.name}/")
     assert function_env("predict")["MODEL_URI"] == "${local.model_uri}"
+
+
+def test_cloud_serves_the_model_the_repository_ships_by_default():
+    """Terraform's default model is the bundled one the local stack and the CLI use."""
+    assert variable_default("model_name") == BUNDLED_MODEL_DIR.parent.name
+    assert variable_default("model_version") == BUNDLED_MODEL_DIR.name
 
 
 @pytest.mark.parametrize("entry_point", FUNCTIONS)

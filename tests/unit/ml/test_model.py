@@ -34,18 +34,37 @@ def _copy(tmp_path: Path, **metadata_changes: object) -> Path:
 
 def test_shipped_model_loads_with_its_metadata() -> None:
     model = load_model(str(BUNDLED_MODEL_DIR))
-    assert (model.name, model.version) == ("cough-classifier", "1.0.0")
+    assert (model.name, model.version) == ("cough-classifier", "1.1.0")
     assert model.labels == ("dry", "wet", "not_cough")
-    assert model.threshold == 0.8
+    assert model.threshold == METADATA["metrics"]["threshold"]["chosen"]
     assert model.spec == FeatureSpec.from_dict(METADATA["feature_spec"])
     assert model.info == {
         "name": model.name,
         "version": model.version,
         "sha256": METADATA["sha256"],
-        "training_data": "synthetic",
+        "training_data": "mixed",
     }
-    assert METADATA["training_data"]["kind"] == "synthetic"
-    assert "synthetic" in METADATA["training_data"]["description"].lower()
+    assert METADATA["training_data"]["kind"] == "mixed"
+    assert "synthetic" in METADATA["training_data"]["synthetic"].lower()
+
+
+def test_shipped_model_card_says_what_it_learned_from_and_what_not() -> None:
+    card, data = METADATA["model_card"], METADATA["training_data"]
+    assert "not a medical device" in card["intended_use"] and "Real coughs" in card["never_shown"]
+    uses = {source["package"]: source["use"] for source in data["real_sources"]}
+    assert {"train", "held_out"} == set(uses.values())
+    assert set(card["licences"]) == set(uses) and all(card["licences"].values())
+    for package, use in uses.items():
+        assert (package in card["trained_on"]) == (use == "train")
+        assert (package in card["never_shown"]) == (use == "held_out")
+    assert set(METADATA["metrics"]["held_out_real"]["by_source"]) == {
+        p for p, u in uses.items() if u == "held_out"
+    }
+
+
+def test_the_previous_version_still_ships_for_rollback() -> None:
+    previous = load_model(str(BUNDLED_MODEL_DIR.parent / "1.0.0"))
+    assert (previous.version, previous.training_data, previous.spec) == ("1.0.0", "synthetic", FeatureSpec())
 
 
 @pytest.mark.parametrize(

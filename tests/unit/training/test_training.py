@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from coughcloud.cli import main
+from shared.config import REPO_ROOT
 from shared.ml.model import load_model
 from tests.fixtures.audio_files import encode, random_bytes
 from training import synthetic
@@ -113,25 +116,81 @@ def test_coughvid_loader_needs_a_uuid_column(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_tiny_training_run_gives_a_loadable_model_and_a_report(tmp_path: Path) -> None:
+def test_tiny_training_run_on_real_negatives_gives_a_loadable_model_and_a_report(tmp_path: Path) -> None:
+    """The whole pipeline on the small real-sound set: one package trained on, one held out whole."""
+    from training.sources import SMALL_SOURCES
     from training.train import TrainConfig, run
 
     out = tmp_path / "tiny" / "0.0.1"
-    summary = run(TrainConfig(out=out, version="0.0.1", per_class=5, epochs=2, seed=3))
+    config = TrainConfig(
+        out=out, version="0.0.1", per_class=6, epochs=2, seed=3, sources="small", source_limit=8
+    )
+    summary = run(config)
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["version"] == "0.0.1"
-    assert metadata["training_data"]["kind"] == "synthetic"
-    assert metadata["training_data"]["clips"] == {"dry": 5, "wet": 5, "not_cough": 5}
-    assert metadata["metrics"]["litert_keras_max_abs_diff"] <= 1e-4
-    assert metadata["metrics"]["clips"] == metadata["training_data"]["held_out_clips"] == 3
-    assert len(metadata["metrics"]["confusion_matrix"]["counts"]) == 3
-    for kind in ("confusion_matrix", "training_curves"):
+    data = metadata["training_data"]
+    assert data["kind"] == "mixed"
+    assert data["clips"] == {"dry": 6, "wet": 6, "not_cough": 6}
+    assert {s["package"]: (s["use"], s["clips"]) for s in data["real_sources"]} == {
+        source.package: (source.use, 8) for source in SMALL_SOURCES
+    }
+    assert all(s["licence"] and s["debian_version"] for s in data["real_sources"])
+    assert data["real_not_cough_clips"] == {"train": 8, "held_out": 8}
+    assert set(metadata["model_card"]["licences"]) == {source.package for source in SMALL_SOURCES}
+    assert "Real coughs" in metadata["model_card"]["never_shown"]
+
+    metrics = metadata["metrics"]
+    assert metrics["litert_keras_max_abs_diff"] <= 1e-4
+    assert metadata["threshold"] == metrics["threshold"]["chosen"]
+    assert len(metrics["threshold"]["validation"]) > 1
+    held_out = next(s.package for s in SMALL_SOURCES if s.use == "held_out")
+    assert list(metrics["held_out_real"]["by_source"]) == [held_out]
+    assert metrics["held_out_real"]["clips"] == data["parts"]["test_held_out_real_clips"] == 8
+    assert metrics["synthetic"]["clips"] == data["parts"]["test_synthetic_clips"] == 3
+    assert metrics["calibration"]["clips"] == 3 + 8
+    assert 0.0 <= metrics["calibration"]["ece"] <= 1.0
+    for kind in ("confusion_matrix", "reliability", "held_out_sources", "training_curves"):
         assert Path(summary["report"][kind]).read_bytes().startswith(PNG)
     assert json.loads(Path(summary["report"]["metrics"]).read_text())["history"]["loss"]
     assert (out / "model.keras").is_file()
     model = load_model(str(out))
-    assert model.version == "0.0.1"
+    assert (model.version, model.training_data) == ("0.0.1", "mixed")
     assert model.predict(np.zeros((20, 40), dtype=np.float32), model.spec).windows == 1
+
+
+@pytest.mark.slow
+def test_coughcloud_train_gives_the_same_model_byte_for_byte_for_the_same_seed(tmp_path: Path) -> None:
+    """As a fresh machine would reproduce the shipped model: separate `coughcloud train` processes."""
+    quick = ["--sources", "small", "--source-limit", "4", "--per-class", "3", "--epochs", "1"]
+    runs = {"a": 1, "b": 1, "c": 2}
+    children = {
+        name: subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "coughcloud",
+                "train",
+                *quick,
+                "--seed",
+                str(seed),
+                "--out",
+                str(tmp_path / name),
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, seed in runs.items()
+    }
+    try:
+        assert all(child.wait(timeout=300) == 0 for child in children.values())
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    digest = {name: json.loads((tmp_path / name / "metadata.json").read_text())["sha256"] for name in runs}
+    assert digest["a"] == digest["b"] != digest["c"]
 
 
 @pytest.mark.slow
@@ -154,13 +213,15 @@ def test_coughcloud_train_on_a_coughvid_folder(tmp_path: Path, capsys: pytest.Ca
     data = fake_coughvid(tmp_path / "coughvid", with_detection=False)
     out = tmp_path / "model"
     argv = ["train", "--data", str(data), "--out", str(out), "--epochs", "1", "--version", "r1"]
+    argv += ["--sources", "small", "--source-limit", "4"]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["model"] == str(out)
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["training_data"]["kind"] == "coughvid-style"
     assert metadata["training_data"]["clips"]["dry"] == 3
-    assert "not_cough clips are synthetic" in metadata["training_data"]["description"]
+    assert "not_cough clips from training/synthetic.py" in metadata["training_data"]["synthetic"]
+    assert metadata["training_data"]["real_not_cough_clips"] == {"train": 4, "held_out": 4}
     assert load_model(str(out)).version == "r1"
 
 

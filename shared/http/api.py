@@ -22,7 +22,7 @@ from shared.http.openapi import CONTENT_TYPE_PATTERN, openapi_document
 from shared.http.signing import signed_upload
 from shared.names import result_key, validate_object_name
 from shared.pipeline import results
-from shared.pipeline.messages import to_json_safe
+from shared.pipeline.messages import public_fields, to_json_safe
 
 MAX_REQUEST_BYTES = 16 * 1024
 
@@ -56,7 +56,7 @@ def get_result(request: flask.Request) -> flask.Response:
     document = results.get(key)
     if document is None:
         raise ApiError(404, "not_found", f"No upload named {name!r} is known (yet).")
-    return _json(200, {"key": key, **to_json_safe(document)}, {"Cache-Control": "no-store"})
+    return _json(200, {"key": key, **to_json_safe(public_fields(document))}, {"Cache-Control": "no-store"})
 
 
 def _content_type_allowed(content_type: str) -> bool:

@@ -58,6 +58,11 @@ def _client() -> Any:
     return firestore.client(app)
 
 
+def db() -> Any:
+    """The Firestore client, for the other stores of this database (the model registry)."""
+    return _db()
+
+
 def _ref(key: str) -> DocumentReference:
     return _db().collection(settings().RESULTS_COLLECTION).document(key)
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "result": "client",
     "watch": "client",
     "stats": "stats",
+    "models": "models",
 }
 
 

@@ -15,6 +15,7 @@ from shared.config import BUNDLED_MODEL_DIR, settings
 from shared.registry.artifacts import Registry, default_location
 
 NAME = "cough-classifier"
+SPEC = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["feature_spec"]
 
 
 @pytest.fixture

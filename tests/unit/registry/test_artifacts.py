@@ -11,9 +11,7 @@ from shared.config import BUNDLED_MODEL_DIR
 from shared.registry import artifacts
 from shared.registry.artifacts import Registry, default_location
 from shared.registry.pointer import Refusal
-from tests.unit.registry.conftest import model_folder
-
-SPEC = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["feature_spec"]
+from tests.unit.registry.conftest import SPEC, model_folder
 
 
 def files(registry: Registry) -> list[str]:

@@ -1,7 +1,9 @@
 """Serves the built upload page (`frontend_stub/dist/`) and its `/config.json` at FRONTEND_URL.
 
-The page reads its API address from `/config.json` (`{"apiUrl": RESULTS_API_URL}`), so the
-same build works against the local stack or a deployment.
+The page reads its API address and Firebase settings from `/config.json`, so the same build
+works against the local stack or a deployment:
+`{"apiUrl", "firebase": {"apiKey", "authDomain", "projectId", "authEmulatorUrl"}}`
+(`authEmulatorUrl` only here: on Google Cloud the page signs in with the real service).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import functools
 import http.server
 import json
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from shared.config import REPO_ROOT
 
@@ -19,6 +23,17 @@ NOT_BUILT = (
     b"<!doctype html><title>CoughCloud</title><p>The upload page is not built: run "
     b"<code>make setup</code> (it builds <code>frontend_stub/dist/</code>), then restart the stack.</p>"
 )
+
+
+def firebase_web_config(env: Mapping[str, str]) -> dict[str, Any]:
+    """The page's Firebase settings for the stack whose variables are `env`."""
+    project = env["GOOGLE_CLOUD_PROJECT"]
+    return {
+        "apiKey": env["FIREBASE_API_KEY"],
+        "authDomain": f"{project}.firebaseapp.com",
+        "projectId": project,
+        "authEmulatorUrl": f"http://{env['FIREBASE_AUTH_EMULATOR_HOST']}",
+    }
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -48,8 +63,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class FrontendServer:
     """A threaded static server on 127.0.0.1:`port`, run on a daemon thread of the supervisor."""
 
-    def __init__(self, port: int, api_url: str, dist: Path = DIST) -> None:
-        handler = type("Handler", (_Handler,), {"config_json": json.dumps({"apiUrl": api_url}).encode()})
+    def __init__(self, port: int, api_url: str, firebase: dict[str, Any], dist: Path = DIST) -> None:
+        config = json.dumps({"apiUrl": api_url, "firebase": firebase}).encode()
+        handler = type("Handler", (_Handler,), {"config_json": config})
         self.httpd = http.server.ThreadingHTTPServer(
             ("127.0.0.1", port), functools.partial(handler, directory=str(dist))
         )

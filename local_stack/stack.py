@@ -1,11 +1,12 @@
 """The supervisor behind `coughcloud up` / `make run`: starts, watches and stops the local stack.
 
-Start order (each step as early as it can, the slow ones overlapping): the three emulators
-and the four function servers at once (importing the functions is most of the start-up
-time) → once the emulators answer, the buckets, topics, subscriptions, the model copy and
-the signing key → the Eventarc bridge and the page server → wait until every function
-answers → write `stack.json` and `stack.env`. Stop: the bridge, then the functions, then
-the emulators, every child by PID; `stack.env` exists only while the stack is up and ready.
+Start order (each step as early as it can, the slow ones overlapping): the Auth emulator
+(the slowest, 13–18 s), the three other emulators and the four function servers at once
+(importing the functions is most of the rest) → once the emulators answer, the buckets,
+topics, subscriptions, the model copy and the signing key → the Eventarc bridge and the
+page server → wait until every function answers, then the Auth emulator → write
+`stack.json` and `stack.env`. Stop: the bridge, then the functions, then the emulators,
+every child by PID; `stack.env` exists only while the stack is up and ready.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from local_stack import processes, resources
+from local_stack.auth_emulator import auth_env, start_auth
 from local_stack.emulators import Emulators, launch_emulators
-from local_stack.frontend import FrontendServer
+from local_stack.frontend import FrontendServer, firebase_web_config
 from local_stack.functions import FUNCTIONS, start_function
 from local_stack.processes import LOCAL_DIR, Child, StartupError
 from local_stack.stack_env import write_stack_env
@@ -77,6 +79,7 @@ class Stack:
     options: StackOptions
     env: dict[str, str]
     emulators: Emulators
+    auth: Child
     functions: dict[str, Child]
     bridge: Child
     frontend: FrontendServer
@@ -85,7 +88,7 @@ class Stack:
     @property
     def children(self) -> list[Child]:
         """In stopping order: the bridge, the functions, then the emulators."""
-        return [self.bridge, *self.functions.values(), *reversed(self.emulators.children)]
+        return [self.bridge, *self.functions.values(), *reversed(self.emulators.children), self.auth]
 
     def state(self) -> dict[str, Any]:
         return {
@@ -110,6 +113,7 @@ class Stack:
         self.bridge.stop()
         processes.stop_all(list(self.functions.values()))
         self.emulators.stop()
+        self.auth.stop()
         self.frontend.stop()
         self.options.state_file.unlink(missing_ok=True)
 
@@ -122,10 +126,11 @@ def _cmdline(pid: int) -> str:
 
 
 def _stack_env(
-    config: Settings, emulators: Emulators, urls: dict[str, str], model_uri: str, key: Path
+    config: Settings, emulators: Emulators, auth: Child, urls: dict[str, str], model_uri: str, key: Path
 ) -> dict:
     return {
         **emulators.env(),
+        **auth_env(auth.port),
         "UPLOAD_BUCKET": config.UPLOAD_BUCKET,
         "MODEL_BUCKET": config.MODEL_BUCKET,
         "FEATURES_TOPIC": config.FEATURES_TOPIC,
@@ -153,14 +158,19 @@ def start_stack(options: StackOptions) -> Stack:
     options.state_dir.mkdir(parents=True, exist_ok=True)
     options.stack_env.unlink(missing_ok=True)
     config = Settings.from_env()
-    emulators = launch_emulators(config.GOOGLE_CLOUD_PROJECT, config.UPLOAD_BUCKET, options.log_dir)
-    started: list[Child] = []
+    auth = start_auth(processes.free_port(), config.GOOGLE_CLOUD_PROJECT, options.state_dir, options.log_dir)
+    try:
+        emulators = launch_emulators(config.GOOGLE_CLOUD_PROJECT, config.UPLOAD_BUCKET, options.log_dir)
+    except BaseException:
+        auth.stop()
+        raise
+    started: list[Child] = [auth]
     frontend: FrontendServer | None = None
     try:
         ports = {name: processes.free_port() for name in (*FUNCTIONS, "frontend")}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         key = options.state_dir / "signing-key.json"
-        env = _stack_env(config, emulators, urls, resources.model_uri(config), key)
+        env = _stack_env(config, emulators, auth, urls, resources.model_uri(config), key)
         if options.pointer_ttl_s is not None:
             env["MODEL_POINTER_TTL_S"] = str(options.pointer_ttl_s)
         # The page's own origin, under either of the names a person may type for it.
@@ -190,19 +200,21 @@ def start_stack(options: StackOptions) -> Stack:
             "bridge", bridge_argv, 0, lambda: True, env=function_env, log_dir=options.log_dir
         )
         started.append(bridge)
-        frontend = FrontendServer(ports["frontend"], urls["results_api"])
+        frontend = FrontendServer(ports["frontend"], urls["results_api"], firebase_web_config(env))
         frontend.start()
 
         for child in functions.values():
             child.wait_ready(READY_TIMEOUT_S)
-        phases["functions_ready"] = phases["total"] = time.monotonic() - t0
+        phases["functions_ready"] = time.monotonic() - t0
+        auth.wait_ready(READY_TIMEOUT_S)
+        phases["auth_ready"] = phases["total"] = time.monotonic() - t0
     except BaseException:
         processes.stop_all(started)
         if frontend is not None:
             frontend.stop()
         emulators.stop()
         raise
-    stack = Stack(options, env, emulators, functions, bridge, frontend, phases)
+    stack = Stack(options, env, emulators, auth, functions, bridge, frontend, phases)
     options.state_file.write_text(json.dumps(stack.state(), indent=2))
     write_stack_env(options.stack_env, env)
     return stack
@@ -213,7 +225,8 @@ def banner(stack: Stack) -> str:
     marks = stack.phases_s
     phases = (
         f"emulators ready at {marks['emulators_ready']:.1f} s, resources made at "
-        f"{marks['resources_made']:.1f} s, functions ready at {marks['functions_ready']:.1f} s"
+        f"{marks['resources_made']:.1f} s, functions ready at {marks['functions_ready']:.1f} s, "
+        f"auth emulator ready at {marks['auth_ready']:.1f} s"
     )
     example = next(iter(sorted((REPO_ROOT / "examples").glob("*.wav"))), Path("cough.wav"))
     rel_env = os.path.relpath(stack.options.stack_env)
@@ -226,6 +239,7 @@ def banner(stack: Stack) -> str:
             f"  storage       {env['STORAGE_EMULATOR_HOST']}  bucket {env['UPLOAD_BUCKET']}",
             f"  pubsub        {env['PUBSUB_EMULATOR_HOST']}  results on topic {env['RESULTS_TOPIC']}",
             f"  firestore     {env['FIRESTORE_EMULATOR_HOST']}",
+            f"  auth          {env['FIREBASE_AUTH_EMULATOR_HOST']}  (Firebase Auth emulator)",
             f"  endpoints     {rel_env}  (set -a; . {rel_env}; set +a)",
             f"  logs          {os.path.relpath(stack.options.log_dir)}/",
             f"Try: {cli} upload {os.path.relpath(example)} --wait",

@@ -24,7 +24,8 @@ def _env(name: str, default: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     # Where things live.
-    GOOGLE_CLOUD_PROJECT: str = "coughcloud-local"
+    # Locally a `demo-` project: the Firebase Auth emulator then works offline, touching no real project.
+    GOOGLE_CLOUD_PROJECT: str = "demo-coughcloud"
     UPLOAD_BUCKET: str = "coughcloud-uploads"
     MODEL_BUCKET: str = "coughcloud-models"
     FEATURES_TOPIC: str = "audio-features"
@@ -57,6 +58,14 @@ class Settings:
     SIGNING_SERVICE_ACCOUNT: str = ""
     # Local stack only: a service-account key file used to sign URLs for the emulator.
     SIGNING_KEY_FILE: str = ""
+    # How long an upload and its result are kept (Firestore TTL on `expire_at`, the bucket's
+    # lifecycle rule in Terraform); an owner can erase them sooner (DELETE /results, DELETE /me).
+    RETENTION_DAYS: int = 30
+    # Accounts: the Firebase Auth emulator (local stack ONLY: with it set, firebase-admin accepts
+    # unsigned tokens, so it must never reach a deployed function) and the web API key the
+    # page and `coughcloud login` sign in with.
+    FIREBASE_AUTH_EMULATOR_HOST: str = ""
+    FIREBASE_API_KEY: str = ""
     LOG_LEVEL: str = "INFO"
 
     @classmethod

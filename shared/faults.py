@@ -6,6 +6,7 @@ import concurrent.futures
 
 import grpc
 import requests
+from firebase_admin import exceptions as firebase_exceptions
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 
@@ -25,6 +26,8 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     requests.ConnectionError,
     requests.Timeout,
     concurrent.futures.TimeoutError,
+    firebase_exceptions.UnavailableError,  # the Auth service, through firebase-admin
+    firebase_exceptions.DeadlineExceededError,
     ConnectionError,
     TimeoutError,
 )

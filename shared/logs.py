@@ -136,6 +136,17 @@ def log_stale_generation(
     )
 
 
+def log_erased_meanwhile(key: str, stage: str, generation: int, trace_id: str | None) -> None:
+    _pipeline(
+        "INFO",
+        "Dropped the work on an upload its owner erased meanwhile",
+        key=key,
+        stage=stage,
+        generation=generation,
+        trace_id=trace_id,
+    )
+
+
 def log_duplicate_delivery(key: str, stage: str, generation: int, status: str, trace_id: str | None) -> None:
     _pipeline(
         "INFO",
@@ -357,6 +368,31 @@ def log_upload_url_issued(key: str, name: str, content_type: str, size: int) -> 
         key=key,
         content_type=content_type,
         size=size,
+    )
+
+
+def log_upload_erased(key: str, generations: int, had_result: bool) -> None:
+    # The name is not logged: it is the owner's data, erased on their request.
+    _emit(
+        "INFO",
+        "Erased an upload on its owner's request",
+        key=key,
+        stage="results_api",
+        event="upload_erased",
+        generations=generations,
+        had_result=had_result,
+    )
+
+
+def log_account_erased(objects: int, results: int) -> None:
+    # No uid: the account no longer exists, and nothing should tie these lines to the person.
+    _emit(
+        "INFO",
+        "Erased an account and everything of it",
+        stage="results_api",
+        event="account_erased",
+        objects=objects,
+        results=results,
     )
 
 

@@ -1,9 +1,10 @@
-"""Reading uploads from Cloud Storage: one client per process, created on first use."""
+"""Reading (and, for an owner's erasure, deleting) uploads in Cloud Storage: one client per process."""
 
 from __future__ import annotations
 
 import functools
 
+from google.api_core.exceptions import NotFound
 from google.cloud import storage
 
 from shared.config import settings
@@ -27,3 +28,20 @@ def download_capped(bucket: str, name: str, generation: int, limit: int) -> byte
     if len(data) > limit:
         raise InputError("too_large", f"The file is larger than the {limit / (1024 * 1024):g} MB limit.")
     return data
+
+
+def delete_generations(bucket: str, prefix: str, *, exact: bool) -> int:
+    """Delete every generation of the object `prefix` (exact) or of every object under it; how many.
+
+    Never writes: results_api may delete uploads but not create them (no trigger loops).
+    """
+    count = 0
+    for blob in client().list_blobs(bucket, prefix=prefix, versions=True):
+        if exact and blob.name != prefix:
+            continue
+        try:
+            client().bucket(bucket).blob(blob.name, generation=blob.generation).delete()
+        except NotFound:
+            continue  # deleted meanwhile (a concurrent erase, the lifecycle rule)
+        count += 1
+    return count

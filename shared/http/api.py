@@ -1,7 +1,10 @@
-"""The HTTP reader's routes: results by name, signed upload URLs, health, the OpenAPI document.
+"""The HTTP API's routes: the caller's results, signed upload URLs, erasure, health, OpenAPI.
 
-Every reply is JSON and carries the CORS headers for its origin, errors included; an
-error is `{"error": {"code", "message"}}` with a matching status, never an HTML page.
+Every route but /healthz and /openapi.json (and CORS preflights) needs a Firebase ID token
+(`Authorization: Bearer …`), and serves only the caller's own uploads, `users/{uid}/…`.
+Anyone else's, existing or not, is 404: a reply never tells whether a name exists.
+Every reply is JSON (204s have no body) and carries the CORS headers for its origin, errors
+included; an error is `{"error": {"code", "message"}}` with a matching status, never HTML.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from typing import Any
 import flask
 
 from shared import logs
+from shared.accounts import erasure
+from shared.accounts.identity import Unauthenticated, caller_uid
+from shared.accounts.ownership import ForeignName, owned_name
 from shared.config import settings
 from shared.errors import InputError
 from shared.faults import is_transient
@@ -25,6 +31,8 @@ from shared.pipeline import results
 from shared.pipeline.messages import public_fields, to_json_safe
 
 MAX_REQUEST_BYTES = 16 * 1024
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+PUBLIC_ROUTES = frozenset({"/healthz", "/openapi.json"})
 
 
 class ApiError(Exception):
@@ -44,19 +52,76 @@ def _input_error(error: InputError) -> ApiError:
     return ApiError(400, error.code, error.message)
 
 
-def get_result(request: flask.Request) -> flask.Response:
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _not_found(name: str) -> ApiError:
+    return ApiError(404, "not_found", f"You have no upload named {name!r} (yet).")
+
+
+def _own_name(uid: str, request: flask.Request) -> str:
+    """The caller's full name for ?name= (short names are read under their prefix).
+
+    Another account's name is reported as not found, never as forbidden.
+    """
     name = request.args.get("name")
     if name is None:
         raise ApiError(400, "invalid_name", "Give the upload's name as ?name=.")
     try:
-        validate_object_name(name)
+        return owned_name(uid, name)
     except InputError as error:
         raise _input_error(error) from None
+    except ForeignName:
+        raise _not_found(name) from None
+
+
+def get_results(request: flask.Request, uid: str) -> flask.Response:
+    """?name=: one of the caller's results; without it, a page of them, newest first."""
+    if "name" not in request.args:
+        return _list_results(request, uid)
+    name = _own_name(uid, request)
     key = result_key(settings().UPLOAD_BUCKET, name)
     document = results.get(key)
-    if document is None:
-        raise ApiError(404, "not_found", f"No upload named {name!r} is known (yet).")
-    return _json(200, {"key": key, **to_json_safe(public_fields(document))}, {"Cache-Control": "no-store"})
+    if document is None or document.get("owner") != uid:
+        raise _not_found(request.args["name"])
+    return _json(200, {"key": key, **to_json_safe(public_fields(document))}, _NO_STORE)
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ApiError(
+            400, "bad_request", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}, not {raw!r}."
+        )
+    return int(raw)
+
+
+def _list_results(request: flask.Request, uid: str) -> flask.Response:
+    limit = _page_size(request.args.get("limit"))
+    try:
+        page = results.owned_page(uid, limit, request.args.get("page_token") or None)
+    except results.BadPageToken as error:
+        raise ApiError(400, "bad_request", str(error)) from None
+    body = {
+        "results": [{"key": key, **to_json_safe(public_fields(document))} for key, document in page.documents],
+        "next_page_token": page.next_token,
+    }
+    return _json(200, body, _NO_STORE)
+
+
+def delete_result(request: flask.Request, uid: str) -> flask.Response:
+    """Erase one of the caller's uploads: every generation of the object, the result, its markers."""
+    name = _own_name(uid, request)
+    if not erasure.erase_upload(name):
+        raise _not_found(request.args["name"])
+    return flask.Response(status=204)
+
+
+def delete_me(request: flask.Request, uid: str) -> flask.Response:
+    """Erase everything of the caller, then the account itself."""
+    erasure.erase_account(uid)
+    return flask.Response(status=204)
 
 
 def _content_type_allowed(content_type: str) -> bool:
@@ -64,7 +129,7 @@ def _content_type_allowed(content_type: str) -> bool:
     return re.fullmatch(CONTENT_TYPE_PATTERN, content_type, flags=re.IGNORECASE) is not None
 
 
-def _upload_request(request: flask.Request) -> tuple[str, str, int]:
+def _upload_request(request: flask.Request, uid: str) -> tuple[str, str, int]:
     if (request.content_length or 0) > MAX_REQUEST_BYTES:
         raise ApiError(413, "too_large", f"The request body is over {MAX_REQUEST_BYTES} bytes.")
     body = request.get_json(silent=True)
@@ -72,9 +137,11 @@ def _upload_request(request: flask.Request) -> tuple[str, str, int]:
         raise ApiError(400, "bad_request", 'Send a JSON object: {"name", "content_type", "size"}.')
     name, content_type, size = body.get("name"), body.get("content_type"), body.get("size")
     try:
-        validate_object_name(name)
+        name = owned_name(uid, validate_object_name(name))
     except InputError as error:
         raise _input_error(error) from None
+    except ForeignName as error:
+        raise ApiError(403, "forbidden", str(error)) from None
     if not isinstance(content_type, str) or not content_type.strip():
         raise ApiError(400, "bad_request", "content_type is required, e.g. audio/webm.")
     if not _content_type_allowed(content_type):
@@ -88,8 +155,9 @@ def _upload_request(request: flask.Request) -> tuple[str, str, int]:
     return name, content_type, size
 
 
-def create_upload(request: flask.Request) -> flask.Response:
-    name, content_type, size = _upload_request(request)
+def create_upload(request: flask.Request, uid: str) -> flask.Response:
+    """A signed URL for `users/{uid}/<name>`: a caller can never get one for another's name."""
+    name, content_type, size = _upload_request(request, uid)
     bucket = settings().UPLOAD_BUCKET
     signed = signed_upload(bucket, name, content_type, size)
     key = result_key(bucket, name)
@@ -103,23 +171,31 @@ def create_upload(request: flask.Request) -> flask.Response:
         "key": key,
         "expires_at": signed.expires_at.isoformat(),
     }
-    return _json(200, body, {"Cache-Control": "no-store"})
+    return _json(200, body, _NO_STORE)
 
 
-def healthz(request: flask.Request) -> flask.Response:
+def healthz(request: flask.Request, uid: str | None) -> flask.Response:
     return _json(200, {"status": "ok"})
 
 
-def openapi(request: flask.Request) -> flask.Response:
+def openapi(request: flask.Request, uid: str | None) -> flask.Response:
     return _json(200, openapi_document())
 
 
-ROUTES: dict[str, dict[str, Callable[[flask.Request], flask.Response]]] = {
-    "/results": {"GET": get_result},
+ROUTES: dict[str, dict[str, Callable[[flask.Request, Any], flask.Response]]] = {
+    "/results": {"GET": get_results, "DELETE": delete_result},
     "/uploads": {"POST": create_upload},
+    "/me": {"DELETE": delete_me},
     "/healthz": {"GET": healthz},
     "/openapi.json": {"GET": openapi},
 }
+
+
+def _authenticated_uid(request: flask.Request) -> str:
+    try:
+        return caller_uid(request.headers.get("Authorization"))
+    except Unauthenticated as error:
+        raise ApiError(401, "unauthenticated", str(error), {"WWW-Authenticate": "Bearer"}) from None
 
 
 def _dispatch(request: flask.Request) -> flask.Response:
@@ -133,7 +209,8 @@ def _dispatch(request: flask.Request) -> flask.Response:
     handler = methods.get(request.method)
     if handler is None:
         raise ApiError(405, "method_not_allowed", f"{path} allows {allow}.", {"Allow": allow})
-    return handler(request)
+    uid = None if path in PUBLIC_ROUTES else _authenticated_uid(request)
+    return handler(request, uid)
 
 
 def handle(request: flask.Request) -> flask.Response:

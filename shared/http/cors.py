@@ -6,8 +6,9 @@ failure instead of the real error (DESIGN.md, "Lessons").
 
 from __future__ import annotations
 
-ALLOWED_METHODS = "GET, POST, OPTIONS"
-ALLOWED_HEADERS = "Content-Type"
+ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS"
+# Authorization: every route but /healthz and /openapi.json takes a Firebase ID token.
+ALLOWED_HEADERS = "Authorization, Content-Type"
 PREFLIGHT_MAX_AGE_S = 3600
 
 

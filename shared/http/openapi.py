@@ -9,7 +9,19 @@ from shared.config import settings
 from shared.errors import ERROR_CODES
 from shared.pipeline.messages import INCONCLUSIVE, LABELS, TRAINING_DATA
 
-API_ERROR_CODES = sorted({*ERROR_CODES, "bad_request", "not_found", "method_not_allowed", "unavailable"})
+API_ERROR_CODES = sorted(
+    {
+        *ERROR_CODES,
+        "bad_request",
+        "not_found",
+        "method_not_allowed",
+        "unavailable",
+        "unauthenticated",
+        "forbidden",
+    }
+)
+# Every operation but /healthz and /openapi.json (and preflights) needs a Firebase ID token.
+_SIGNED_IN = [{"firebaseIdToken": []}]
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -38,14 +50,35 @@ NAME_SCHEMA = {
     "characters, no `..` segment, no leading `/`.",
 }
 
-_NAME_PARAMETER = {
-    "name": "name",
-    "in": "query",
-    "required": True,
-    "description": "The uploaded object's name, as the client chose it.",
-    "schema": NAME_SCHEMA,
-    "example": "alice/2026-11-21T10-00-00.webm",
-}
+
+def _name_parameter(required: bool) -> dict[str, Any]:
+    return {
+        "name": "name",
+        "in": "query",
+        "required": required,
+        "description": "One of your uploads: its full name (`users/{uid}/…`, as POST /uploads "
+        "replied) or the short name you chose (read as `users/{uid}/<name>`).",
+        "schema": NAME_SCHEMA,
+        "example": "2026-11-21T10-00-00.webm",
+    }
+
+
+_LIST_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "Results per page (without `name`).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+    {
+        "name": "page_token",
+        "in": "query",
+        "required": False,
+        "description": "`next_page_token` of the previous page (without `name`).",
+        "schema": {"type": "string"},
+    },
+]
 
 _RESULT = {
     "type": "object",
@@ -93,6 +126,21 @@ _RESULT = {
         "size": _nullable({"type": "integer"}),
         "audio": _nullable({"type": "object"}),
         "trace_id": _nullable({"type": "string"}),
+        "owner": _nullable(
+            {"type": "string", "description": "The uid of a `users/{uid}/…` upload; null for others"}
+        ),
+        "expire_at": _nullable(
+            {"type": "string", "format": "date-time", "description": "When retention erases it"}
+        ),
+    },
+}
+
+_RESULT_PAGE = {
+    "type": "object",
+    "required": ["results", "next_page_token"],
+    "properties": {
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+        "next_page_token": _nullable({"type": "string"}),
     },
 }
 
@@ -131,7 +179,7 @@ _SIGNED_UPLOAD = {
             "required": ["Content-Type", "x-goog-content-length-range"],
             "additionalProperties": {"type": "string"},
         },
-        "name": {"type": "string"},
+        "name": {"type": "string", "description": "The final name: always under `users/{uid}/`"},
         "bucket": {"type": "string"},
         "key": {"type": "string"},
         "expires_at": {"type": "string", "format": "date-time"},
@@ -158,6 +206,10 @@ def _preflight(summary: str) -> dict[str, Any]:
     return {"summary": summary, "responses": {"204": {"description": "CORS preflight answered"}}}
 
 
+_UNAUTHENTICATED = _error_reply("No valid ID token: missing, expired, malformed, forged or revoked")
+_NO_CONTENT = {"description": "Erased"}
+
+
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     return {
@@ -165,30 +217,67 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "CoughCloud results API",
             "version": "1.0.0",
-            "description": "Read classification results and get signed upload URLs.",
+            "description": "Your classification results, signed upload URLs, and erasure of your data. "
+            "Sign in with Firebase Authentication and send its ID token as `Authorization: Bearer`.",
         },
         "paths": {
             "/results": {
                 "get": {
-                    "summary": "The result document of an upload, in any status",
-                    "parameters": [_NAME_PARAMETER],
+                    "summary": "One of your results (with `name`), or yours, newest first",
+                    "security": _SIGNED_IN,
+                    "parameters": [_name_parameter(required=False), *_LIST_PARAMETERS],
                     "responses": {
                         "200": {
-                            "description": "The result document",
+                            "description": "The result document (with `name`), or a page of them",
                             "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/Result"}}
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/Result"},
+                                            {"$ref": "#/components/schemas/ResultPage"},
+                                        ]
+                                    }
+                                }
                             },
                         },
+                        "400": _error_reply("Invalid name, limit or page_token"),
+                        "401": _UNAUTHENTICATED,
+                        "404": _error_reply(
+                            "You have no upload of that name (another account's is not found either)"
+                        ),
+                        "503": _error_reply("The result store or the Auth service is unavailable"),
+                    },
+                },
+                "delete": {
+                    "summary": "Erase one of your uploads: every generation of the file, its result",
+                    "security": _SIGNED_IN,
+                    "parameters": [_name_parameter(required=True)],
+                    "responses": {
+                        "204": _NO_CONTENT,
                         "400": _error_reply("Invalid name"),
-                        "404": _error_reply("No upload of that name"),
-                        "503": _error_reply("The result store is unavailable"),
+                        "401": _UNAUTHENTICATED,
+                        "404": _error_reply("You have no upload of that name"),
+                        "503": _error_reply("Storage, the result store or the Auth service is unavailable"),
+                    },
+                },
+                "options": _preflight("CORS preflight"),
+            },
+            "/me": {
+                "delete": {
+                    "summary": "Erase all your uploads and results, then your account",
+                    "security": _SIGNED_IN,
+                    "responses": {
+                        "204": _NO_CONTENT,
+                        "401": _UNAUTHENTICATED,
+                        "503": _error_reply("Storage, the result store or the Auth service is unavailable"),
                     },
                 },
                 "options": _preflight("CORS preflight"),
             },
             "/uploads": {
                 "post": {
-                    "summary": "A signed URL to PUT one recording into the uploads bucket",
+                    "summary": "A signed URL to PUT one recording, as `users/{uid}/<name>`",
+                    "security": _SIGNED_IN,
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -203,6 +292,8 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                         "400": _error_reply("Malformed request, invalid name, or a file over the size limit"),
+                        "401": _UNAUTHENTICATED,
+                        "403": _error_reply("A name under another account's `users/{uid}/` prefix"),
                         "413": _error_reply("The request body itself is too large"),
                         "415": _error_reply("Not an audio content type"),
                         "503": _error_reply("Signing is unavailable"),
@@ -244,9 +335,18 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "schemas": {
                 "Result": _RESULT,
+                "ResultPage": _RESULT_PAGE,
                 "UploadRequest": _upload_request(),
                 "SignedUpload": _SIGNED_UPLOAD,
                 "Error": _ERROR,
-            }
+            },
+            "securitySchemes": {
+                "firebaseIdToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Firebase Authentication ID token of the signed-in visitor",
+                }
+            },
         },
     }

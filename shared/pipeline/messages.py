@@ -163,5 +163,6 @@ def result_message(key: str, document: dict[str, Any]) -> tuple[bytes, dict[str,
         "generation": str(document["generation"]),
         "status": str(document["status"]),
         "label": str(document.get("label") or ""),
+        "owner": str(document.get("owner") or ""),  # a subscriber can filter one account's results
     }
     return json.dumps(body, separators=(",", ":")).encode(), attributes

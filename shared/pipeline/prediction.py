@@ -84,7 +84,9 @@ def _ms(started: float) -> float:
 def _log_skipped(message: FeaturesMessage, existing: dict[str, Any]) -> None:
     upload = message.upload
     recorded = int(existing.get("generation") or 0)
-    if recorded > upload.generation:
+    if not existing:
+        logs.log_erased_meanwhile(upload.key, STAGE, upload.generation, message.trace_id)
+    elif recorded > upload.generation:
         logs.log_stale_generation(upload.key, STAGE, upload.generation, recorded, message.trace_id)
     else:
         status = str(existing.get("status"))

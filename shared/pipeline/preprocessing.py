@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from google.api_core import exceptions as api_exceptions
 
 from shared import logs
+from shared.accounts.ownership import owner_of
 from shared.cloud import pubsub, storage
 from shared.config import settings
 from shared.errors import CoughCloudError
@@ -97,6 +98,10 @@ def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
             ),
         )
     except api_exceptions.NotFound:
+        if owner_of(upload.name) is not None:  # its owner erased it: so goes our claim
+            results.erase_claim(upload)
+            logs.log_erased_meanwhile(upload.key, "preprocess", upload.generation, trace_id)
+            return
         _fail(upload, "internal", "The file was deleted or replaced before it could be read.", trace_id)
         return
     audio = _timed(timings, "decode", lambda: decode_audio(data, spec.sample_rate))

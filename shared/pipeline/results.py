@@ -7,14 +7,24 @@ update guarded by the document's `last_update_time`, which Cloud Firestore enfor
 local emulator ignores it; the write order below keeps that harmless: nothing is written
 to `status` after the features are published). No transactions: the emulator can lose
 concurrent transactional updates silently (DESIGN.md).
+
+Erasure (an owner's DELETE) may run while the pipeline still works on the upload. The eraser
+deletes the object, then the document, then its markers; the pipeline never creates the
+document of an owned upload except when claiming it (preprocess then reads the object and
+erases its claim if the object is gone), and a final write that finds the document gone
+removes its own marker. So nothing of an erased upload is left behind or re-created.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import functools
+import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import firebase_admin
@@ -24,6 +34,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.accounts.ownership import owner_of
 from shared.config import settings
 from shared.errors import TransientError
 from shared.pipeline.messages import FINISHED, Upload
@@ -71,6 +82,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def expire_at() -> datetime:
+    """When a document created now is erased by the Firestore TTL policy (RETENTION_DAYS)."""
+    return now() + timedelta(days=settings().RETENTION_DAYS)
+
+
 def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any]:
     """A `received` document with every contract field present (null until known).
 
@@ -78,6 +94,8 @@ def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any
     (the client retries a write while Firestore is unavailable).
     """
     return {
+        "owner": owner_of(upload.name),
+        "expire_at": expire_at(),
         "name": upload.name,
         "bucket": upload.bucket,
         "generation": upload.generation,
@@ -109,6 +127,84 @@ def updated_since(cutoff: datetime) -> list[dict[str, Any]]:
     collection = _db().collection(settings().RESULTS_COLLECTION)
     query = collection.where(filter=FieldFilter("updated_at", ">=", cutoff))
     return [snapshot.to_dict() for snapshot in query.stream()]
+
+
+class BadPageToken(ValueError):
+    """A `page_token` this API did not hand out."""
+
+
+@dataclass(frozen=True)
+class Page:
+    documents: list[tuple[str, dict[str, Any]]]  # (key, document), newest first
+    next_token: str | None
+
+
+def _page_token(document: dict[str, Any], key: str) -> str:
+    cursor = {"created_at": document["created_at"].isoformat(), "key": key}
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
+
+
+def _cursor(token: str) -> dict[str, Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return {"created_at": datetime.fromisoformat(raw["created_at"]), "key": str(raw["key"])}
+    except (binascii.Error, ValueError, TypeError, KeyError, RecursionError):
+        raise BadPageToken("page_token is not one this API handed out; start again without it.") from None
+
+
+def owned_page(uid: str, limit: int, page_token: str | None) -> Page:
+    """One page of `uid`'s result documents, newest first (index: owner ↑, created_at ↓).
+
+    The token is the last document's (created_at, key), so a page stays correct when
+    documents are added or erased meanwhile.
+    """
+    query = (
+        _db()
+        .collection(settings().RESULTS_COLLECTION)
+        .where(filter=FieldFilter("owner", "==", uid))
+        .order_by("created_at", direction=firestore.Query.DESCENDING)
+    )
+    if page_token:
+        cursor = _cursor(page_token)
+        query = query.where(filter=FieldFilter("created_at", "<=", cursor["created_at"]))
+    found: list[tuple[str, dict[str, Any]]] = []
+    for snapshot in query.stream():
+        document = snapshot.to_dict()
+        if page_token and document["created_at"] == cursor["created_at"] and snapshot.id >= cursor["key"]:
+            continue  # the same instant as the cursor: keys order ties, so skip those already served
+        found.append((snapshot.id, document))
+        if len(found) > limit:
+            break
+    more = len(found) > limit
+    documents = found[:limit]
+    return Page(documents, _page_token(documents[-1][1], documents[-1][0]) if more else None)
+
+
+def keys_owned_by(uid: str) -> list[str]:
+    """The keys of every result document `uid` owns."""
+    query = _db().collection(settings().RESULTS_COLLECTION).where(filter=FieldFilter("owner", "==", uid))
+    return [snapshot.id for snapshot in query.stream()]
+
+
+def erase(key: str) -> bool:
+    """Delete `results/{key}` and its finish markers (the document first; see the module doc).
+
+    Whether there was a document.
+    """
+    ref = _ref(key)
+    existed = ref.get().exists
+    ref.delete()
+    for marker in ref.collection("finished").stream():
+        marker.reference.delete()
+    return existed
+
+
+def erase_claim(upload: Upload) -> bool:
+    """Erase the document if it still records this generation (its object is gone: erased)."""
+    doc = get(upload.key)
+    if doc is None or int(doc.get("generation") or 0) != upload.generation:
+        return False
+    return erase(upload.key)
 
 
 def _guarded_update(ref: DocumentReference, since: Any, fields: dict[str, Any]) -> Any:
@@ -181,7 +277,8 @@ def claim_upload(upload: Upload, trace_id: str) -> Claim:
 
 # --- transitions of one generation ---------------------------------------------------------------
 
-TransitionOutcome = Literal["applied", "stale", "duplicate"]
+# erased: the owner erased the upload meanwhile; nothing was written.
+TransitionOutcome = Literal["applied", "stale", "duplicate", "erased"]
 
 
 @dataclass(frozen=True)
@@ -233,7 +330,8 @@ def record_features_published(
         return
     _, doc = _read(ref)
     if doc is not None and int(doc.get("generation") or 0) == upload.generation:
-        ref.update(fields)
+        with contextlib.suppress(api_exceptions.NotFound):  # erased by its owner meanwhile
+            ref.update(fields)
 
 
 def _finish_marker(key: str, generation: int) -> DocumentReference:
@@ -255,23 +353,38 @@ def _finish(
     one for an older generation is replaced, so a failure or result is never dropped for
     lack of a `received` record. Timings are merged field by field, so none written
     meanwhile by the other stage is lost.
+
+    An owned upload whose document is missing was erased by its owner (preprocess claims
+    every upload before anything else is written): it is not re-created. Every other write
+    here is an update, which fails once the document is gone; the marker is then removed.
     """
     ref = _ref(key)
     _, doc = _read(ref)
     recorded = int(doc.get("generation") or 0) if doc else 0
+    if doc is None and fresh is not None and owner_of(fresh.name) is not None:
+        return Transition("erased")
     if recorded > generation or (doc is None and fresh is None):
         return Transition("stale", doc)
     if recorded == generation and doc.get("status") in FINISHED:
         return Transition("duplicate", doc)
-    if not _guarded_create(_finish_marker(key, generation), {"status": fields["status"], "at": now()}):
+    marker = _finish_marker(key, generation)
+    if not _guarded_create(marker, {"status": fields["status"], "at": now()}):
         return Transition("duplicate", _read(ref)[1])
     at = now()
-    if doc is None or recorded < generation:
-        document = {**new_document(fresh, None, at), **fields, "timings": dict(timings)}
-        ref.set(document)
-        return Transition("applied", document, previous_status="received")
-    timings = {**timings, "pipeline_ms": round((at - doc["created_at"]).total_seconds() * 1000, 3)}
-    ref.update({**fields, "updated_at": at, **{f"timings.{name}": ms for name, ms in timings.items()}})
+    try:
+        if doc is None:
+            document = {**new_document(fresh, None, at), **fields, "timings": dict(timings)}
+            ref.set(document)
+            return Transition("applied", document, previous_status="received")
+        if recorded < generation:
+            document = {**new_document(fresh, None, at), **fields, "timings": dict(timings)}
+            ref.update(document)
+            return Transition("applied", document, previous_status="received")
+        timings = {**timings, "pipeline_ms": round((at - doc["created_at"]).total_seconds() * 1000, 3)}
+        ref.update({**fields, "updated_at": at, **{f"timings.{name}": ms for name, ms in timings.items()}})
+    except api_exceptions.NotFound:
+        marker.delete()
+        return Transition("erased")
     merged = {**(doc.get("timings") or {}), **timings}
     document = {**doc, **fields, "updated_at": at, "timings": merged}
     return Transition("applied", document, previous_status=doc.get("status"))
@@ -285,8 +398,9 @@ def mark_done(upload: Upload, result: dict[str, Any], timings: dict[str, float])
 
 def reopen(key: str, generation: int, status: str) -> None:
     """Undo our own final write (its result could not be published) so a redelivery redoes it."""
-    _ref(key).update({"status": status, "updated_at": now()})
     _finish_marker(key, generation).delete()
+    with contextlib.suppress(api_exceptions.NotFound):  # erased by its owner meanwhile: nothing to redo
+        _ref(key).update({"status": status, "updated_at": now()})
 
 
 def mark_failed(

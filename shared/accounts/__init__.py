@@ -1,0 +1,1 @@
+"""Accounts: who is calling (Firebase ID tokens), which names are theirs, and erasing their data."""

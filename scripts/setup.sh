@@ -43,8 +43,8 @@ if [ ! -f $STAMP_DIR/python-$py_hash ]; then
   touch $STAMP_DIR/python-$py_hash
 fi
 
-# --- npm packages (the Firestore emulator; the Vue page)
-for dir in local_stack/firestore frontend_stub; do
+# --- npm packages (the Firestore and Auth emulators; the Vue page)
+for dir in local_stack/firestore local_stack/auth frontend_stub; do
   [ -f $dir/package.json ] || continue
   npm_hash=$(cat $dir/package.json $dir/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
   stamp=$STAMP_DIR/npm-$(echo $dir | tr / _)-$npm_hash

@@ -1,6 +1,7 @@
 """Session fixtures shared by every test directory.
 
 `emulators`: the three emulators on free ports, their variables exported in this process.
+`auth_emulator`: the Firebase Auth emulator (13–18 s to start, so only tests that need it).
 `stack`: the whole local stack, started as `coughcloud up --detach` starts it.
 Both stop every process they started (by PID) at the end of the session.
 """
@@ -15,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from local_stack.auth_emulator import auth_env, start_auth
 from local_stack.emulators import Emulators, start_emulators
-from local_stack.processes import LOCAL_DIR, Child
+from local_stack.processes import LOCAL_DIR, Child, free_port
 from local_stack.stack import StackOptions, start_detached, stop_detached, supervisor_pid
 from shared.config import settings
 
@@ -61,6 +63,24 @@ def emulators() -> Iterator[Emulators]:
     finally:
         _restore(previous)
         started.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_emulator(emulators: Emulators) -> Iterator[dict[str, str]]:
+    """The Auth emulator for this session's project; FIREBASE_AUTH_EMULATOR_HOST and the key exported."""
+    state_dir = TEST_LOG_DIR / f"auth-{os.getpid()}"
+    child = start_auth(free_port(), emulators.project, state_dir, TEST_LOG_DIR)
+    try:
+        child.wait_ready(60)
+        env = auth_env(child.port)
+        previous = _export(env)
+        try:
+            yield env
+        finally:
+            _restore(previous)
+    finally:
+        child.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @dataclass

@@ -4,6 +4,9 @@
 disabled user and a user the Auth service does not know are refused. That lookup is what
 refuses a hand-made unsigned (`alg: none`) token when FIREBASE_AUTH_EMULATOR_HOST is set:
 firebase-admin skips the signature check against the emulator (DESIGN.md, "Second wave").
+Against the emulator firebase-admin does not check `exp` either (it skips the whole
+signature verification, which is where that happens), so the expiry is checked here too:
+an expired token is refused locally exactly as on Google Cloud.
 firebase_admin.auth is imported on first use, keeping it out of results_api's cold start.
 """
 
@@ -11,12 +14,14 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from typing import Any
 
 from shared.config import settings
 from shared.errors import TransientError
 
 _APP_NAME = "coughcloud-auth"
+_EXPIRED = "The ID token has expired; get a fresh one (the Firebase SDK refreshes it)."
 _init_lock = threading.Lock()
 
 
@@ -74,9 +79,7 @@ def verified_uid(token: str) -> str:
     except auth.CertificateFetchError as error:  # Google's signing keys could not be fetched
         raise TransientError(f"could not fetch the token signing keys: {error}") from error
     except auth.ExpiredIdTokenError:
-        raise Unauthenticated(
-            "The ID token has expired; get a fresh one (the Firebase SDK refreshes it)."
-        ) from None
+        raise Unauthenticated(_EXPIRED) from None
     except auth.RevokedIdTokenError:
         raise Unauthenticated("The ID token has been revoked; sign in again.") from None
     except auth.UserDisabledError:
@@ -87,6 +90,9 @@ def verified_uid(token: str) -> str:
         raise Unauthenticated(f"The ID token is not valid: {error}") from None
     except ValueError as error:  # not a JWT at all, or an unparsable one
         raise Unauthenticated(f"The ID token is malformed: {error}") from None
+    expires = claims.get("exp")
+    if not isinstance(expires, int | float) or expires <= time.time():
+        raise Unauthenticated(_EXPIRED)
     return str(claims["uid"])
 
 

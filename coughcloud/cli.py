@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "watch": "client",
     "stats": "stats",
     "models": "models",
+    "feedback": "feedback",
 }
 
 

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "stats": "stats",
     "models": "models",
     "feedback": "feedback",
+    "rescore": "rescore",
 }
 
 

@@ -66,7 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare = actions.add_parser("compare", help="two versions on recent results (served, shadow, rescored)")
     compare.add_argument("a", metavar="A")
     compare.add_argument("b", metavar="B")
-    compare.add_argument("--minutes", type=float, default=24 * 60, help="results of the last N minutes")
+    compare.add_argument(
+        "--minutes", type=float, default=24 * 60, help="results written or re-scored in the last N minutes"
+    )
     compare.add_argument("--format", choices=("table", "json"), default="table")
     compare.add_argument("--plot", type=Path, metavar="DIR", help="also write a PNG into DIR")
     compare.set_defaults(func=run_compare)
@@ -234,10 +236,12 @@ def run_compare(args: argparse.Namespace) -> int:
 
     from shared.pipeline import results
     from shared.registry.compare import compare, format_table
+    from shared.registry.rescore import scored_since
 
     _target(args)
-    documents = results.updated_since(results.now() - timedelta(minutes=args.minutes))
-    comparison = compare(documents, args.a, args.b)
+    cutoff = results.now() - timedelta(minutes=args.minutes)
+    documents = {(d["bucket"], d["name"]): d for d in [*results.updated_since(cutoff), *scored_since(cutoff)]}
+    comparison = compare(documents.values(), args.a, args.b)
     if args.format == "json":
         print(json.dumps(comparison, indent=2))
     else:

@@ -76,6 +76,12 @@ def _page(prefix: str, after: str, size: int) -> list[Any]:
     return list(query.order_by("name").limit(size).stream())
 
 
+def scored_since(cutoff: Any) -> list[dict[str, Any]]:
+    """Result documents re-scored at or after `cutoff` (their own updated_at may be older)."""
+    collection = results.db().collection(settings().RESULTS_COLLECTION)
+    return [s.to_dict() for s in collection.where(filter=FieldFilter("scored_at", ">=", cutoff)).stream()]
+
+
 class Pacer:
     """At most `rate` calls a second (`rate` 0: unpaced)."""
 
@@ -145,7 +151,8 @@ def rescore(
                 try:
                     score = _score(model, document)
                     option = results.db().write_option(last_update_time=snapshot.update_time)
-                    snapshot.reference.update({field_path: score}, option=option)
+                    # scored_at, top level: `models compare` finds re-scored results by it.
+                    snapshot.reference.update({field_path: score, "scored_at": score["at"]}, option=option)
                     scored_this_run += 1
                     checkpoint.scored += 1
                 except api_exceptions.NotFound:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,18 @@ def test_the_pacer_keeps_to_its_rate() -> None:
         pacer.wait()
     assert now[0] == pytest.approx(102.0)  # 9 calls at 4 a second: 8 intervals of 0.25 s
     assert slept == pytest.approx([0.25] * 8)
+
+
+def test_compare_finds_results_re_scored_long_after_they_were_answered(
+    target: Path, pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = stored_result(pipeline, "r/old.wav")
+    results.db().collection(os.environ["RESULTS_COLLECTION"]).document(old.key).update(
+        {"updated_at": results.now() - timedelta(days=30)}
+    )
+    rescore(target, tmp_path / "checkpoint.json", capsys)
+    argv = ["models", "compare", "1.0.0", "2.0.0", "--minutes", "5", "--format", "json", "--env", str(target)]
+    assert main([*argv, "--plot", str(tmp_path / "charts")]) == 0
+    comparison = json.loads(capsys.readouterr().out)
+    assert comparison["paired"] == 1 and sum(map(sum, comparison["matrix"])) == 1
+    assert (tmp_path / "charts" / "compare-1.0.0-2.0.0.png").read_bytes()[:4] == b"\x89PNG"

@@ -127,17 +127,15 @@ resource "google_project_iam_member" "storage_agent_publishes" {
 
 # --- Firestore (IAM for Firestore is per project; the functions use one database) ------
 
+# preprocess and predict also read the model pointer document (models/<name>) with it.
+# results_api writes too: an owner's feedback on a result (POST /results/feedback) and an
+# owner's erasure. Firestore IAM cannot narrow a role to a collection or a field; the API's
+# code is what limits those writes to the caller's own results.
 resource "google_project_iam_member" "firestore_writers" {
-  for_each = toset(["preprocess", "predict", "dead_letter"])
+  for_each = toset(["preprocess", "predict", "dead_letter", "results_api"])
   project  = var.project_id
   role     = "roles/datastore.user"
   member   = local.fn[each.value]
-}
-
-resource "google_project_iam_member" "results_api_reads_firestore" {
-  project = var.project_id
-  role    = "roles/datastore.viewer"
-  member  = local.fn["results_api"]
 }
 
 # --- Event delivery ---------------------------------------------------------------------

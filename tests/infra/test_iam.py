@@ -104,12 +104,14 @@ def test_the_code_publishes_where_this_test_expects():
     assert topics_published_by("results_api") == set()
 
 
-def test_results_api_only_reads_firestore():
+def test_firestore_roles():
+    """Every function writes results (results_api: owners' feedback and erasure); preprocess and
+    predict read the model pointer with the same role. No function administers Firestore."""
     firestore = [g for g in grants("google_project_iam_member") if "datastore" in g["role"]]
     by_member = {g["member"]: g["role"] for g in firestore}
-    assert by_member[FUNCTION_MEMBER % "results_api"] == "roles/datastore.viewer"
-    for name in ("preprocess", "predict", "dead_letter"):
+    for name in ("preprocess", "predict", "dead_letter", "results_api"):
         assert by_member[FUNCTION_MEMBER % name] == "roles/datastore.user"
+    assert len(firestore) == 4  # one per function, nothing else
 
 
 def test_only_results_api_is_public_and_event_functions_are_invoked_by_the_event_identity():

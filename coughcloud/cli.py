@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "down": "stack",
     "upload": "client",
     "result": "client",
+    "login": "login",
     "watch": "client",
     "stats": "stats",
     "models": "models",

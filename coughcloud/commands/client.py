@@ -1,11 +1,14 @@
 """`coughcloud upload|result|watch`: the pipeline's three ways in, as a client uses them.
 
-`upload` puts files into the uploads bucket with the official Storage client (what any
-uploader does), `result` reads one result over HTTP (what the web page does), `watch`
-streams `cough-results` through a subscription of its own (what a Pub/Sub subscriber
-does). Output is JSON lines. Targets come from `.local/stack.env` when it exists (the
-local stack), else from the environment as it is (Google Cloud: GOOGLE_CLOUD_PROJECT,
-UPLOAD_BUCKET, RESULTS_API_URL, RESULTS_TOPIC and application default credentials).
+`upload` puts files into the uploads bucket with the official Storage client (what a
+trusted uploader with service credentials does: its names are outside `users/`, so the
+public API never serves them), `result` reads one result: over HTTP as the visitor of
+`coughcloud login` (what the web page does), else from Firestore with the CLI's own
+credentials; `watch` streams `cough-results` through a subscription of its own (what a
+Pub/Sub subscriber does). Output is JSON lines. Targets come from `.local/stack.env` when
+it exists (the local stack), else from the environment as it is (Google Cloud:
+GOOGLE_CLOUD_PROJECT, UPLOAD_BUCKET, RESULTS_API_URL, RESULTS_TOPIC, FIREBASE_API_KEY and
+application default credentials).
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ import requests
 from local_stack.stack_env import DEFAULT_STACK_ENV, read_stack_env
 from shared.config import Settings, settings
 from shared.errors import InputError
-from shared.names import validate_object_name
-from shared.pipeline.messages import FINISHED
+from shared.names import result_key, validate_object_name
+from shared.pipeline import results
+from shared.pipeline.messages import FINISHED, to_json_safe
 
 POLL_S = 0.05
 
@@ -42,7 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     upload.set_defaults(func=run_upload)
 
     result = subparsers.add_parser("result", help="print the result document of one upload")
-    result.add_argument("name", help="the object name, as uploaded")
+    result.add_argument("name", help="the object name, as uploaded (signed in: yours, full or short)")
+    result.add_argument(
+        "--direct",
+        action="store_true",
+        help="read Firestore with this machine's credentials even when signed in (any upload)",
+    )
     result.set_defaults(func=run_result)
 
     watch = subparsers.add_parser("watch", help="stream results from the cough-results topic")
@@ -78,20 +87,33 @@ def _api_url() -> str:
     return url
 
 
-def fetch_result(session: requests.Session, api: str, name: str) -> dict[str, Any] | None:
-    reply = session.get(f"{api}/results", params={"name": name}, timeout=10)
+def fetch_result(api: str, name: str, id_token: str) -> dict[str, Any] | None:
+    """One of the signed-in visitor's results, through the API (None: they have no such upload)."""
+    reply = requests.get(
+        f"{api}/results", params={"name": name}, headers={"Authorization": f"Bearer {id_token}"}, timeout=10
+    )
     if reply.status_code == 404:
         return None
+    if reply.status_code == 401:
+        message = reply.json()["error"]["message"]
+        raise SystemExit(f"coughcloud result: {message} Run `coughcloud login` again.")
     reply.raise_for_status()
     return reply.json()
 
 
-def wait_for_result(session: requests.Session, api: str, name: str, generation: int, timeout: float) -> dict:
+def read_result(bucket: str, name: str) -> dict[str, Any] | None:
+    """Any upload's result, straight from Firestore with this machine's credentials."""
+    key = result_key(bucket, name)
+    document = results.get(key)
+    return None if document is None else {"key": key, **to_json_safe(document)}
+
+
+def wait_for_result(bucket: str, name: str, generation: int, timeout: float) -> dict:
     """Poll until this generation is done/failed; on timeout, the last document seen (or a stub)."""
     deadline = time.monotonic() + timeout
     document: dict[str, Any] | None = None
     while time.monotonic() < deadline:
-        document = fetch_result(session, api, name)
+        document = read_result(bucket, name)
         if document and document["status"] in FINISHED and int(document["generation"]) >= generation:
             return document
         time.sleep(POLL_S)
@@ -149,16 +171,26 @@ def run_upload(args: argparse.Namespace) -> int:
                 {"name": name, "bucket": config.UPLOAD_BUCKET, "generation": generation, "status": "uploaded"}
             )
         return 0
-    api, session = _api_url(), requests.Session()
-    results = [wait_for_result(session, api, name, generation, args.timeout) for name, generation in uploaded]
-    for document in results:
+    finished = [wait_for_result(config.UPLOAD_BUCKET, name, gen, args.timeout) for name, gen in uploaded]
+    for document in finished:
         _print(document)
-    return 0 if all(d["status"] == "done" for d in results) else 1
+    return 0 if all(d["status"] == "done" for d in finished) else 1
 
 
 def run_result(args: argparse.Namespace) -> int:
-    configure_target(args.env)
-    document = fetch_result(requests.Session(), _api_url(), args.name)
+    from coughcloud.commands.login import current_session, login_file
+    from shared.accounts.sign_in import SignInError
+
+    config = configure_target(args.env)
+    try:
+        session = None if args.direct else current_session(config, login_file(args.env))
+    except SignInError as error:
+        print(f"coughcloud result: {error}; run `coughcloud login` again", file=sys.stderr)
+        return 1
+    if session is None:
+        document = read_result(config.UPLOAD_BUCKET, args.name)
+    else:
+        document = fetch_result(_api_url(), args.name, session.id_token)
     if document is None:
         print(f"coughcloud result: no result for {args.name!r}", file=sys.stderr)
         return 1

@@ -1,8 +1,9 @@
 # Results live in Firestore (native mode), `results/{key}`. The functions use the
 # server SDK with their service accounts (IAM, iam.tf), which security rules do not
 # apply to. The rules (../firestore.rules) govern browser/mobile clients only: they deny
-# everything, because the web page reads through results_api. No composite index is
-# needed: every read is a get by document id.
+# everything, because the web page reads through results_api. One composite index: a
+# visitor's history (GET /results, owner = uid, newest first); every other read is a get
+# by document id.
 resource "google_firestore_database" "default" {
   name                              = "(default)"
   location_id                       = coalesce(var.firestore_location, var.region)
@@ -11,6 +12,36 @@ resource "google_firestore_database" "default" {
   delete_protection_state           = "DELETE_PROTECTION_ENABLED"
   deletion_policy                   = "ABANDON"
   depends_on                        = [google_project_service.apis]
+}
+
+# A visitor's history: results where owner == uid, ordered by created_at descending.
+resource "google_firestore_index" "results_by_owner" {
+  database    = google_firestore_database.default.name
+  collection  = "results"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "owner"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
+  }
+}
+
+# Retention: Firestore deletes a result (typically within a day) once its expire_at (created
+# + RETENTION_DAYS, written by the pipeline) has passed. The TTL deletes the document only;
+# its `finished/*` markers are tiny and hold no personal data (a status and a time), and an
+# owner's erasure removes them with the document.
+resource "google_firestore_field" "results_expire_at" {
+  database   = google_firestore_database.default.name
+  collection = "results"
+  field      = "expire_at"
+
+  ttl_config {}
+  # A TTL field needs no single-field index (it would only cost writes).
+  index_config {}
 }
 
 resource "google_firebaserules_ruleset" "firestore" {

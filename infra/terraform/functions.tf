@@ -7,9 +7,11 @@ locals {
 
   # Every environment variable is a field of shared/config.py's Settings (tests/infra
   # checks the names). Emulator variables are never set here.
+  # FIREBASE_AUTH_EMULATOR_HOST above all: with it firebase-admin accepts unsigned tokens.
   common_env = {
     GOOGLE_CLOUD_PROJECT = var.project_id
     LOG_LEVEL            = var.log_level
+    RETENTION_DAYS       = tostring(var.retention_days) # expire_at of every result written
   }
 
   # Sizing. Serving imports numpy, PyAV and LiteRT only (~65 MB RSS measured; no

@@ -3,7 +3,8 @@
 # No function account can write to the uploads bucket (see storage.tf): the only
 # identity that can is `uploader`, which has no key; results_api signs upload URLs *as*
 # it through IAM signBlob, so a signed PUT is valid while results_api's own identity
-# still cannot create an object.
+# still cannot create an object. results_api may list and delete uploads (an owner's
+# erasure, every generation), never create or overwrite one.
 
 resource "google_service_account" "function" {
   for_each     = local.functions
@@ -64,6 +65,21 @@ resource "google_storage_bucket_iam_member" "uploader_writes_uploads" {
   bucket = google_storage_bucket.uploads.name
   role   = google_project_iam_custom_role.uploader.id
   member = "serviceAccount:${google_service_account.uploader.email}"
+}
+
+# An owner's erasure (DELETE /results, DELETE /me): list a name's (or a prefix's)
+# generations and delete them. No create, no overwrite, no read of the recordings.
+resource "google_project_iam_custom_role" "upload_eraser" {
+  role_id     = "coughcloudUploadEraser"
+  title       = "CoughCloud upload eraser"
+  description = "List and delete upload objects (owners' erasure); granted on the uploads bucket only."
+  permissions = ["storage.objects.delete", "storage.objects.list"]
+}
+
+resource "google_storage_bucket_iam_member" "results_api_erases_uploads" {
+  bucket = google_storage_bucket.uploads.name
+  role   = google_project_iam_custom_role.upload_eraser.id
+  member = local.fn["results_api"]
 }
 
 resource "google_service_account_iam_member" "results_api_signs_as_uploader" {
@@ -128,14 +144,50 @@ resource "google_project_iam_member" "storage_agent_publishes" {
 # --- Firestore (IAM for Firestore is per project; the functions use one database) ------
 
 # preprocess and predict also read the model pointer document (models/<name>) with it.
-# results_api writes too: an owner's feedback on a result (POST /results/feedback) and an
-# owner's erasure. Firestore IAM cannot narrow a role to a collection or a field; the API's
-# code is what limits those writes to the caller's own results.
 resource "google_project_iam_member" "firestore_writers" {
-  for_each = toset(["preprocess", "predict", "dead_letter", "results_api"])
+  for_each = toset(["preprocess", "predict", "dead_letter"])
   project  = var.project_id
   role     = "roles/datastore.user"
   member   = local.fn[each.value]
+}
+
+# results_api reads results, records an owner's feedback on one (an update of that
+# field) and erases an owner's (document and markers); it never creates one. Firestore IAM
+# has no per-collection or per-field grain: the API's code limits both to the caller's own.
+resource "google_project_iam_custom_role" "results_reader_eraser" {
+  role_id     = "coughcloudResultsReaderEraser"
+  title       = "CoughCloud results reader, feedback and eraser"
+  description = "Read, query, update (owners' feedback) and delete Firestore documents; no create."
+  permissions = [
+    "datastore.databases.getMetadata",
+    "datastore.entities.get",
+    "datastore.entities.list",
+    "datastore.entities.update",
+    "datastore.entities.delete",
+  ]
+}
+
+resource "google_project_iam_member" "results_api_reads_and_erases_results" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.results_reader_eraser.id
+  member  = local.fn["results_api"]
+}
+
+# --- Accounts (Identity Platform IAM is per project) ----------------------------------
+
+# Verifying a token with revocation checked reads the user; DELETE /me revokes the user's
+# tokens (an update of tokensValidAfterTime) and deletes the user. Nothing else.
+resource "google_project_iam_custom_role" "account_verifier_eraser" {
+  role_id     = "coughcloudAccountVerifierEraser"
+  title       = "CoughCloud account verifier and eraser"
+  description = "Look up a user (ID-token revocation check), revoke its tokens, delete it."
+  permissions = ["firebaseauth.users.get", "firebaseauth.users.update", "firebaseauth.users.delete"]
+}
+
+resource "google_project_iam_member" "results_api_verifies_and_erases_accounts" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.account_verifier_eraser.id
+  member  = local.fn["results_api"]
 }
 
 # --- Event delivery ---------------------------------------------------------------------
@@ -161,8 +213,8 @@ resource "google_cloud_run_v2_service_iam_member" "events_invoke" {
   member   = "serviceAccount:${google_service_account.events.email}"
 }
 
-# results_api is the public HTTP API: anyone may invoke it; it only reads results by
-# name and signs size- and type-bound upload URLs.
+# results_api is the public HTTP API: anyone may invoke it; every route but health and
+# the OpenAPI document then needs a visitor's ID token, and serves only their own uploads.
 resource "google_cloud_run_v2_service_iam_member" "results_api_public" {
   name     = google_cloudfunctions2_function.function["results_api"].service_config[0].service
   location = var.region

@@ -1,5 +1,5 @@
 output "results_api_url" {
-  description = "Base URL of the HTTP API (GET /results?name=, POST /uploads, /healthz, /openapi.json)."
+  description = "Base URL of the HTTP API (GET/DELETE /results, POST /uploads, DELETE /me, /healthz, /openapi.json)."
   value       = google_cloudfunctions2_function.function["results_api"].url
 }
 
@@ -40,6 +40,12 @@ output "results_topic" {
 output "dead_letter_subscriptions" {
   description = "Pull these to inspect events that were given up on."
   value       = [for s in google_pubsub_subscription.dead_letter_inspect : s.name]
+}
+
+output "web_api_key" {
+  description = "The web API key the page and `coughcloud login` sign in with (FIREBASE_API_KEY). Public by nature (it is in config.json), restricted to the Auth APIs."
+  value       = google_apikeys_key.web.key_string
+  sensitive   = true
 }
 
 output "signing_service_account" {

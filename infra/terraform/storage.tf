@@ -3,10 +3,11 @@
 # again (a trigger loop). Results go to Firestore and Pub/Sub; only browsers, through
 # signed URLs minted for the uploader service account, create objects here.
 
-# Versioning is off: an upload is a transient input, deleted after
-# var.upload_retention_days, and a re-upload of the same name is a new generation that
-# replaces the old result by design. Keeping noncurrent copies would only keep people's
-# recordings longer than promised.
+# Versioning is off: an upload is a transient input, deleted after var.retention_days
+# (the same days as its result's Firestore TTL, firestore.tf), and a re-upload of the same
+# name is a new generation that replaces the old result by design. Keeping noncurrent
+# copies would only keep people's recordings longer than promised, and out of reach of an
+# owner's erasure (DELETE /results, DELETE /me delete every generation there is).
 resource "google_storage_bucket" "uploads" {
   #checkov:skip=CKV_GCP_78:Versioning deliberately off: uploads are transient inputs deleted after N days; noncurrent copies would outlive the retention promise (see comment above).
   #checkov:skip=CKV_GCP_62:Access logs would hold every uploader's object names; Cloud Audit Logs (Data Access) can be enabled per project instead.
@@ -26,7 +27,7 @@ resource "google_storage_bucket" "uploads" {
 
   lifecycle_rule {
     condition {
-      age = var.upload_retention_days
+      age = var.retention_days
     }
     action {
       type = "Delete"

@@ -26,10 +26,20 @@ variable "web_origins" {
   }
 }
 
-variable "upload_retention_days" {
-  description = "Uploads are deleted after this many days: they are only inputs; results live in Firestore."
+variable "retention_days" {
+  description = "Recordings and their results are erased this many days after upload: the uploads bucket's lifecycle rule and the Firestore TTL on results' expire_at (RETENTION_DAYS in the functions). Owners can erase sooner."
   type        = number
-  default     = 7
+  default     = 30
+  validation {
+    condition     = var.retention_days >= 1 && floor(var.retention_days) == var.retention_days
+    error_message = "retention_days is a whole number of days, at least 1."
+  }
+}
+
+variable "auth_authorized_domains" {
+  description = "Extra domains allowed to sign visitors in (Identity Platform), e.g. a custom domain of the page; localhost and the project's own domains are always allowed."
+  type        = list(string)
+  default     = []
 }
 
 variable "model_name" {

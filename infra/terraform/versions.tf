@@ -26,6 +26,8 @@ resource "google_project_service" "apis" {
     "eventarc.googleapis.com",
     "firebaserules.googleapis.com",
     "firestore.googleapis.com",
+    "apikeys.googleapis.com",
+    "identitytoolkit.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
     "pubsub.googleapis.com",

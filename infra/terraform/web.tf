@@ -71,12 +71,15 @@ resource "google_storage_bucket_object" "web" {
   cache_control = startswith(each.value, "assets/") ? local.web_cache_immutable : local.web_cache_revalidate
 }
 
-# The API's address is configuration, never in the page's code: the page fetches
-# config.json relative to itself.
+# The API's address and the Firebase settings the page signs in with are configuration,
+# never in the page's code: the page fetches config.json relative to itself.
 resource "google_storage_bucket_object" "web_config" {
-  bucket        = google_storage_bucket.web.name
-  name          = "config.json"
-  content       = jsonencode({ apiUrl = google_cloudfunctions2_function.function["results_api"].url })
+  bucket = google_storage_bucket.web.name
+  name   = "config.json"
+  content = jsonencode({
+    apiUrl   = google_cloudfunctions2_function.function["results_api"].url
+    firebase = local.firebase_web_config # auth.tf; no authEmulatorUrl on Google Cloud
+  })
   content_type  = "application/json"
   cache_control = local.web_cache_revalidate
 

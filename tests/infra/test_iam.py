@@ -7,6 +7,9 @@ from typing import Any
 from tests.infra.terraform import deployed_functions, resources, topics_published_by, unwrap
 
 READ_ONLY_STORAGE_ROLES = {"roles/storage.objectViewer", "roles/storage.legacyObjectReader"}
+# The one custom role a function holds on the uploads bucket: erasing, never writing.
+ERASER_ROLE = "${google_project_iam_custom_role.upload_eraser.id}"
+WRITE_PERMISSIONS = {"storage.objects.create", "storage.objects.update", "storage.objects.setRetention"}
 FUNCTION_MEMBER = '${local.fn["%s"]}'
 UPLOADER = "serviceAccount:${google_service_account.uploader.email}"
 
@@ -49,6 +52,12 @@ def test_no_function_can_write_to_the_uploads_bucket():
     assert on_uploads, "expected grants on the uploads bucket"
     for grant in on_uploads:
         if grant["member"] == UPLOADER:
+            continue
+        if grant["role"] == ERASER_ROLE:
+            permissions = set(
+                unwrap(resources("google_project_iam_custom_role")["upload_eraser"]["permissions"])
+            )
+            assert not permissions & WRITE_PERMISSIONS, permissions
             continue
         assert grant["role"] in READ_ONLY_STORAGE_ROLES, grant
     # ...nor anywhere through a project-wide Storage role.
@@ -104,14 +113,58 @@ def test_the_code_publishes_where_this_test_expects():
     assert topics_published_by("results_api") == set()
 
 
-def test_firestore_roles():
-    """Every function writes results (results_api: owners' feedback and erasure); preprocess and
-    predict read the model pointer with the same role. No function administers Firestore."""
-    firestore = [g for g in grants("google_project_iam_member") if "datastore" in g["role"]]
+def test_results_api_erases_uploads_but_nothing_else_on_storage():
+    """An owner's erasure: list a name's generations and delete them; no create, no read."""
+    by_api = [g for g in grants("google_storage_bucket_iam_member") if _member_for("results_api", g)]
+    assert [(g["bucket"], g["role"]) for g in by_api] == [
+        ("${google_storage_bucket.uploads.name}", ERASER_ROLE)
+    ]
+    role = resources("google_project_iam_custom_role")["upload_eraser"]
+    assert sorted(unwrap(role["permissions"])) == ["storage.objects.delete", "storage.objects.list"]
+
+
+def test_results_api_reads_updates_and_erases_results_but_never_creates_them():
+    """Update: an owner's feedback (POST /results/feedback); delete: an owner's erasure."""
+    firestore = [
+        g
+        for g in grants("google_project_iam_member")
+        if "datastore" in g["role"] or "results_reader_eraser" in g["role"]
+    ]
     by_member = {g["member"]: g["role"] for g in firestore}
-    for name in ("preprocess", "predict", "dead_letter", "results_api"):
+    assert (
+        by_member[FUNCTION_MEMBER % "results_api"]
+        == "${google_project_iam_custom_role.results_reader_eraser.id}"
+    )
+    role = resources("google_project_iam_custom_role")["results_reader_eraser"]
+    assert sorted(unwrap(role["permissions"])) == [
+        "datastore.databases.getMetadata",
+        "datastore.entities.delete",
+        "datastore.entities.get",
+        "datastore.entities.list",
+        "datastore.entities.update",
+    ]
+    for name in ("preprocess", "predict", "dead_letter"):
         assert by_member[FUNCTION_MEMBER % name] == "roles/datastore.user"
-    assert len(firestore) == 4  # one per function, nothing else
+
+
+def test_only_results_api_touches_accounts_and_only_to_verify_revoke_and_delete():
+    on_accounts = [
+        g
+        for g in grants("google_project_iam_member")
+        if "firebaseauth" in g["role"] or "account" in g["role"]
+    ]
+    assert [(g["member"], g["role"]) for g in on_accounts] == [
+        (FUNCTION_MEMBER % "results_api", "${google_project_iam_custom_role.account_verifier_eraser.id}")
+    ]
+    role = resources("google_project_iam_custom_role")["account_verifier_eraser"]
+    assert sorted(unwrap(role["permissions"])) == [
+        "firebaseauth.users.delete",
+        "firebaseauth.users.get",
+        "firebaseauth.users.update",
+    ]
+    # No broad Firebase or Identity Platform role anywhere.
+    for grant in grants("google_project_iam_member"):
+        assert not grant["role"].startswith(("roles/firebase", "roles/identitytoolkit")), grant
 
 
 def test_only_results_api_is_public_and_event_functions_are_invoked_by_the_event_identity():

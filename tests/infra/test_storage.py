@@ -27,7 +27,7 @@ def test_uploads_accept_browser_puts_from_the_same_origins_results_api_allows():
 
 def test_uploads_expire_and_are_not_versioned_while_models_are():
     rule = unwrap(BUCKETS["uploads"]["lifecycle_rule"])
-    assert unwrap(unwrap(rule["condition"])["age"]) == "${var.upload_retention_days}"
+    assert unwrap(unwrap(rule["condition"])["age"]) == "${var.retention_days}"
     assert unwrap(unwrap(rule["action"])["type"]) == "Delete"
     assert "versioning" not in BUCKETS["uploads"]
     assert unwrap(unwrap(BUCKETS["models"]["versioning"])["enabled"]) is True

@@ -96,7 +96,7 @@ def test_hashed_assets_are_cached_for_good_and_the_page_and_config_are_revalidat
     assert assets and all(re.search(r"-[\w-]{8,}\.\w+$", f) for f in assets), "assets must carry a hash"
 
 
-def test_config_json_is_generated_with_the_results_api_url():
+def test_config_json_is_generated_with_the_results_api_url_and_the_firebase_settings():
     config = OBJECTS["web_config"]
     assert unwrap(config["bucket"]) == WEB_BUCKET
     assert unwrap(config["name"]) == "config.json"
@@ -104,9 +104,17 @@ def test_config_json_is_generated_with_the_results_api_url():
     content = unwrap(config["content"])
     assert re.fullmatch(
         r"\$\{jsonencode\(\{'apiUrl': "
-        r"'\$\{google_cloudfunctions2_function\.function\[\"results_api\"\]\.url\}'\}\)\}",
+        r"'\$\{google_cloudfunctions2_function\.function\[\"results_api\"\]\.url\}', "
+        r"'firebase': '\$\{local\.firebase_web_config\}'\}\)\}",
         content,
     ), content
+    # The page's contract: apiKey, authDomain, projectId; no emulator URL on Google Cloud.
+    assert LOCALS["firebase_web_config"] == {
+        "apiKey": "${google_apikeys_key.web.key_string}",
+        "authDomain": "${local.firebase_auth_domain}",
+        "projectId": "${var.project_id}",
+    }
+    assert LOCALS["firebase_auth_domain"] == "${var.project_id}.firebaseapp.com"
     precondition = unwrap(unwrap(unwrap(config["lifecycle"])["precondition"])["condition"])
     assert precondition == '${fileexists("${local.web_dist}/index.html")}'
 

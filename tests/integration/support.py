@@ -1,18 +1,25 @@
-"""Helpers of the integration tests: read results over HTTP, listen on a topic, copy an event."""
+"""Helpers of the integration tests: read results, listen on a topic, copy an event.
+
+The tests upload with service credentials (outside `users/`), so their results are not
+served by the public API: they are read from Firestore directly, as `coughcloud` does.
+Reads over HTTP with a visitor's token are in test_accounts.py.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 import subprocess
 import sys
 import time
 import uuid
 from typing import Any
 
-import requests
-from google.cloud import pubsub_v1
+from google.cloud import firestore, pubsub_v1
 
 from shared.config import REPO_ROOT
-from shared.pipeline.messages import FINISHED
+from shared.names import result_key
+from shared.pipeline.messages import FINISHED, to_json_safe
 
 WAIT_S = 30.0
 
@@ -27,20 +34,31 @@ def unique_name(prefix: str, suffix: str = ".wav") -> str:
     return f"it/{prefix}/{uuid.uuid4().hex[:12]}{suffix}"
 
 
-def get_result(env: dict[str, str], name: str) -> requests.Response:
-    return requests.get(f"{env['RESULTS_API_URL']}/results", params={"name": name}, timeout=10)
+@functools.cache
+def _firestore(project: str, host: str) -> firestore.Client:
+    """One client per stack; the `env` fixture has exported FIRESTORE_EMULATOR_HOST = `host`."""
+    assert os.environ.get("FIRESTORE_EMULATOR_HOST") == host
+    return firestore.Client(project=project)
+
+
+def get_result(env: dict[str, str], name: str) -> dict[str, Any] | None:
+    """The result document of `name` in the stack's Firestore (timestamps as RFC 3339), or None."""
+    client = _firestore(env["GOOGLE_CLOUD_PROJECT"], env["FIRESTORE_EMULATOR_HOST"])
+    key = result_key(env["UPLOAD_BUCKET"], name)
+    snapshot = client.collection("results").document(key).get()
+    return {"key": key, **to_json_safe(snapshot.to_dict())} if snapshot.exists else None
 
 
 def wait_for_result(
     env: dict[str, str], name: str, generation: int | None = None, timeout: float = WAIT_S
 ) -> dict[str, Any]:
-    """Poll the HTTP API until `name` is done/failed (for `generation`, when given)."""
+    """Poll until `name` is done/failed (for `generation`, when given)."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
-        reply = get_result(env, name)
-        if reply.status_code == 200:
-            last = reply.json()
+        document = get_result(env, name)
+        if document is not None:
+            last = document
             if last["status"] in FINISHED and generation in (None, int(last["generation"])):
                 return last
         time.sleep(0.02)

@@ -79,7 +79,7 @@ def test_the_same_finalize_event_three_times_gives_one_result(env, bucket, resul
 
     key = result_key(env["UPLOAD_BUCKET"], name)
     assert len([m for m in results_tap.pull() if m.attributes.get("key") == key]) == 1
-    again = get_result(env, name).json()
+    again = get_result(env, name)
     assert again["status"] == "done"
     assert again["created_at"] == first["created_at"]
     assert again["updated_at"] == first["updated_at"]
@@ -101,7 +101,7 @@ def test_an_event_for_an_older_generation_is_ignored(env, bucket, results_tap, u
     time.sleep(SETTLE_S)
 
     assert results_tap.pull() == []
-    document = get_result(env, name).json()
+    document = get_result(env, name)
     assert int(document["generation"]) == blob.generation != old_generation
     assert document["updated_at"] == newest["updated_at"]
 

@@ -1,5 +1,7 @@
 """The HTTP reader's security, against the running local stack: CORS allowlist, signed-URL
-bounds, and name validation / traversal through the API.
+bounds, name validation / traversal through the API, and sign-in (every call but /healthz
+and /openapi.json carries a visitor's ID token from the stack's Auth emulator unless a
+row says `NO_TOKEN`).
 
 fake-gcs-server does not check signatures, so whether Cloud Storage would refuse a PUT of
 another size or type cannot be exercised locally; what is checked is that the URL signs
@@ -20,6 +22,7 @@ import pytest
 import requests
 
 from shared.config import Settings
+from tests.accounts_support import bearer, new_visitor, unsigned_token
 
 pytestmark = pytest.mark.integration
 
@@ -32,11 +35,16 @@ class Api:
     origin: str
     expiry_s: int
     max_bytes: int
+    token: str
 
-    def call(self, method: str, path: str, origin: str | None = None, **kwargs: Any) -> requests.Response:
+    def call(
+        self, method: str, path: str, origin: str | None = None, token: str | None = "", **kwargs: Any
+    ) -> requests.Response:
         headers = kwargs.pop("headers", {})
         if origin is not None:
             headers["Origin"] = origin
+        if token is not None:
+            headers.update(bearer(token or self.token))
         return requests.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
 
 
@@ -49,6 +57,7 @@ def api(stack: Any) -> Api:
         origin=env["FRONTEND_URL"].rstrip("/"),  # the page's own origin is always allowed
         expiry_s=int(env.get("SIGNED_URL_EXPIRY_S", defaults.SIGNED_URL_EXPIRY_S)),
         max_bytes=int(env.get("MAX_UPLOAD_BYTES", defaults.MAX_UPLOAD_BYTES)),
+        token=new_visitor(env).id_token,
     )
 
 
@@ -56,26 +65,40 @@ def upload_body(name: str = "sec/cough.webm", content_type: str = "audio/webm", 
     return {"name": name, "content_type": content_type, "size": size}
 
 
-# (method, path, json body, expected status): successes and every kind of error reply.
+NO_TOKEN, FORGED = None, "forged"
+# (method, path, json body, token, expected status): successes and every kind of error reply.
 REQUESTS = [
-    ("GET", "/healthz", None, 200),
-    ("GET", "/openapi.json", None, 200),
-    ("GET", "/results?name=sec/never-uploaded.wav", None, 404),
-    ("GET", "/results?name=../etc/passwd", None, 400),
-    ("GET", "/results", None, 400),
-    ("DELETE", "/results?name=a.wav", None, 405),
-    ("GET", "/nowhere", None, 404),
-    ("POST", "/uploads", upload_body(), 200),
-    ("POST", "/uploads", upload_body(size=10**12), 400),
-    ("POST", "/uploads", upload_body(content_type="text/html"), 415),
-    ("POST", "/uploads", {"name": 1}, 400),
+    ("GET", "/healthz", None, NO_TOKEN, 200),
+    ("GET", "/openapi.json", None, NO_TOKEN, 200),
+    ("GET", "/results?name=sec/never-uploaded.wav", None, "", 404),
+    ("GET", "/results?name=users/someone-else/a.wav", None, "", 404),
+    ("GET", "/results?name=../etc/passwd", None, "", 400),
+    ("GET", "/results", None, "", 200),
+    ("GET", "/results?limit=0", None, "", 400),
+    ("GET", "/results", None, NO_TOKEN, 401),
+    ("GET", "/results?name=a.wav", None, FORGED, 401),
+    ("DELETE", "/results?name=a.wav", None, "", 404),
+    ("DELETE", "/results?name=a.wav", None, NO_TOKEN, 401),
+    ("DELETE", "/me", None, FORGED, 401),
+    ("PUT", "/results?name=a.wav", None, "", 405),
+    ("GET", "/nowhere", None, "", 404),
+    ("POST", "/uploads", upload_body(), "", 200),
+    ("POST", "/uploads", upload_body(), NO_TOKEN, 401),
+    ("POST", "/uploads", upload_body(name="users/someone-else/a.wav"), "", 403),
+    ("POST", "/uploads", upload_body(size=10**12), "", 400),
+    ("POST", "/uploads", upload_body(content_type="text/html"), "", 415),
+    ("POST", "/uploads", {"name": 1}, "", 400),
 ]
-IDS = [f"{m} {p} {s}" for m, p, _, s in REQUESTS]
+IDS = [f"{m} {p} {'token' if t == '' else t or 'no token'} {s}" for m, p, _, t, s in REQUESTS]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status"), REQUESTS, ids=IDS)
-def test_allowed_origin_is_echoed_on_every_reply(api: Api, method, path, body, status) -> None:
-    reply = api.call(method, path, api.origin, json=body)
+def _token(token: str | None) -> str | None:
+    return unsigned_token("made-up-user") if token == FORGED else token
+
+
+@pytest.mark.parametrize(("method", "path", "body", "token", "status"), REQUESTS, ids=IDS)
+def test_allowed_origin_is_echoed_on_every_reply(api: Api, method, path, body, token, status) -> None:
+    reply = api.call(method, path, api.origin, _token(token), json=body)
     assert reply.status_code == status, reply.text
     assert reply.headers.get("Access-Control-Allow-Origin") == api.origin
     assert "Origin" in reply.headers.get("Vary", "")
@@ -83,12 +106,14 @@ def test_allowed_origin_is_echoed_on_every_reply(api: Api, method, path, body, s
     if status >= 400:
         error = reply.json()["error"]
         assert error["code"] and error["message"]
+    if status == 401:
+        assert reply.headers["WWW-Authenticate"] == "Bearer"
 
 
 @pytest.mark.parametrize("origin", EVIL_ORIGINS)
-@pytest.mark.parametrize(("method", "path", "body", "status"), REQUESTS, ids=IDS)
-def test_other_origins_get_no_cors_headers(api: Api, origin, method, path, body, status) -> None:
-    reply = api.call(method, path, origin, json=body)
+@pytest.mark.parametrize(("method", "path", "body", "token", "status"), REQUESTS, ids=IDS)
+def test_other_origins_get_no_cors_headers(api: Api, origin, method, path, body, token, status) -> None:
+    reply = api.call(method, path, origin, _token(token), json=body)
     assert reply.status_code == status
     assert "Access-Control-Allow-Origin" not in reply.headers
 
@@ -108,12 +133,17 @@ def test_lookalike_origins_are_not_allowed(api: Api) -> None:
 
 
 def test_preflight_is_answered_for_the_allowed_origin_only(api: Api) -> None:
-    ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    ask = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     allowed = api.call("OPTIONS", "/uploads", api.origin, headers=dict(ask))
     assert allowed.status_code == 204
     assert allowed.headers["Access-Control-Allow-Origin"] == api.origin
     assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
     assert "content-type" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    assert "authorization" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    assert "DELETE" in allowed.headers["Access-Control-Allow-Methods"]
     refused = api.call("OPTIONS", "/uploads", "https://evil.example", headers=dict(ask))
     assert "Access-Control-Allow-Origin" not in refused.headers
     assert "Access-Control-Allow-Methods" not in refused.headers
@@ -136,6 +166,7 @@ def test_signed_url_binds_type_and_exact_size_and_expires_in_time(api: Api) -> N
     expires_at = datetime.fromisoformat(body["expires_at"])
     assert 0 < (expires_at - before).total_seconds() <= api.expiry_s + 5
     assert urllib.parse.unquote(urllib.parse.urlsplit(body["url"]).path).endswith("/sec/bound.webm")
+    assert body["name"].startswith("users/") and body["name"].endswith("/sec/bound.webm")
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,7 @@ def test_result_is_written_once_and_published_once_for_three_deliveries(
         "generation": str(doc["generation"]),
         "status": "done",
         "label": doc["label"],
+        "owner": "",
     }
 
 

@@ -98,5 +98,6 @@ def test_result_message_is_json_with_routing_attributes() -> None:
     data, attributes = result_message("k", document)
     assert json.loads(data) == {**to_json_safe(document), "key": "k"}
     assert json.loads(data)["created_at"] == "2026-11-21T10:00:00+00:00"
-    assert attributes == {"key": "k", "generation": "5", "status": "done", "label": "wet"}
+    assert attributes == {"key": "k", "generation": "5", "status": "done", "label": "wet", "owner": ""}
     assert result_message("k", {**document, "label": None})[1]["label"] == ""
+    assert result_message("k", {**document, "owner": "uid-1"})[1]["owner"] == "uid-1"

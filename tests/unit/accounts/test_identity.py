@@ -1,0 +1,82 @@
+"""shared/accounts/identity.py: what refuses a token, with and without the Auth emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.accounts.identity import Unauthenticated, bearer_token
+from shared.config import REPO_ROOT
+from tests.accounts_support import new_visitor, unsigned_token
+from tests.unit.pipeline_support import write_signing_key
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        (None, "Sign in first"),
+        ("", "Sign in first"),
+        ("   ", "Sign in first"),
+        ("Basic dTpw", "Bearer scheme"),
+        ("Bearer", "no token"),
+        ("Bearer   ", "no token"),
+    ],
+)
+def test_header_problems_say_what_is_wrong(header: str | None, words: str) -> None:
+    with pytest.raises(Unauthenticated, match=words):
+        bearer_token(header)
+
+
+def test_bearer_scheme_is_case_insensitive() -> None:
+    assert bearer_token("bearer abc") == "abc"
+    assert bearer_token("  Bearer  abc ") == "abc"
+
+
+_VERIFY = """
+import json, sys
+from shared.accounts.identity import Unauthenticated, caller_uid
+out = []
+for token in json.loads(sys.argv[1]):
+    try:
+        out.append(["accepted", caller_uid("Bearer " + token)])
+    except Unauthenticated as error:
+        out.append(["refused", str(error)])
+print(json.dumps(out))
+"""
+
+
+def _verify_elsewhere(tokens: list[str], env: dict[str, str]) -> list[list[str]]:
+    """caller_uid in a fresh process with exactly `env`'s Auth settings (firebase-admin reads them once)."""
+    reply = subprocess.run(
+        [sys.executable, "-c", _VERIFY, json.dumps(tokens)],
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert reply.returncode == 0, reply.stderr
+    return json.loads(reply.stdout)
+
+
+@pytest.mark.integration
+def test_without_the_emulator_variable_emulator_tokens_are_refused(
+    auth_emulator: dict[str, str], tmp_path: Path
+) -> None:
+    """What a deployed function does: no FIREBASE_AUTH_EMULATOR_HOST, so unsigned tokens fail
+    on their missing key id before any network call, real emulator tokens included. (A
+    throwaway service-account key stands in for the function's own credentials.)"""
+    visitor = new_visitor()
+    tokens = [visitor.id_token, unsigned_token(visitor.uid), unsigned_token("made-up")]
+    deployed = {k: v for k, v in os.environ.items() if k != "FIREBASE_AUTH_EMULATOR_HOST"}
+    deployed["GOOGLE_APPLICATION_CREDENTIALS"] = str(write_signing_key(tmp_path / "sa.json"))
+    outcomes = _verify_elsewhere(tokens, deployed)
+    assert [o[0] for o in outcomes] == ["refused"] * 3
+    assert all('no "kid" claim' in o[1] for o in outcomes)
+    # The same real token with the variable set (the local stack) is accepted: the test is not vacuous.
+    assert _verify_elsewhere([visitor.id_token], dict(os.environ)) == [["accepted", visitor.uid]]

@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from shared.accounts.ownership import user_prefix
 from shared.config import settings
 from shared.pipeline import results
 from shared.pipeline.messages import FeaturesMessage
 from shared.registry import store
 from shared.registry.artifacts import Registry
 from shared.registry.pointer import ModelPointer
+from tests.accounts_support import bearer, new_visitor
 from tests.fixtures.audio_files import sample_file
 from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
 from tests.unit.registry.conftest import NAME, SPEC, add_version
@@ -144,14 +146,20 @@ def test_a_message_from_before_the_registry_is_answered_by_the_champion(
 
 
 def test_the_api_never_shows_the_shadow_or_other_versions_scores(
-    versions: Registry, pipeline: Pipeline, preprocess: Any, predict: Any
+    versions: Registry, pipeline: Pipeline, preprocess: Any, predict: Any, auth_emulator: dict[str, str]
 ) -> None:
+    owner = new_visitor()
+    name = f"{user_prefix(owner.uid)}private.wav"
     set_pointer(champion="1.0.0", shadow="2.0.0")
-    _, document, _ = run(pipeline, preprocess, predict, "private.wav")
-    results.db().collection(settings().RESULTS_COLLECTION).document(pipeline.key("private.wav")).update(
+    _, document, _ = run(pipeline, preprocess, predict, name)
+    assert document["shadow"]
+    results.db().collection(settings().RESULTS_COLLECTION).document(pipeline.key(name)).update(
         {"scores": {"x": {"label": "dry"}}}
     )
-    reply = function_client("results_api").get("/results", query_string={"name": "private.wav"})
-    body = reply.get_json()
-    assert reply.status_code == 200 and body["label"] == document["label"]
-    assert "shadow" not in body and "scores" not in body
+    api = function_client("results_api")
+    one = api.get("/results", query_string={"name": name}, headers=bearer(owner.id_token))
+    assert one.status_code == 200 and one.get_json()["label"] == document["label"]
+    page = api.get("/results", headers=bearer(owner.id_token))
+    [listed] = page.get_json()["results"]
+    for shown in (one.get_json(), listed):
+        assert "shadow" not in shown and "scores" not in shown

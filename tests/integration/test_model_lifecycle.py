@@ -1,8 +1,9 @@
 """Issue 11's "done when", on the running local stack and without restarting anything: push a
-copy of 1.0.0 as another version, promote it and see new results answered by it; shadow the
-old one and see `shadow` on results (never published: the HTTP API's stripping of it is
-tested in tests/unit/registry/test_serving.py, with a visitor's token); roll back and see the old
-version answer again; `models compare` compares them; `models history` lists every change.
+copy of the shipped model (1.0.0) as another version, promote it and see new results answered
+by it; shadow the old one and see `shadow` on results (never published; the HTTP API's
+stripping of it is tested in tests/unit/registry/test_serving.py, with a visitor's token);
+roll back and see the old version answer again; `models compare` compares them; `models
+history` lists every change.
 
 The session's stack caches the pointer for 1 s (tests/conftest.py), the default is 10 s.
 """
@@ -58,44 +59,45 @@ def test_push_promote_shadow_rollback_compare_without_a_restart(
     version = f"1.0.0-it{uuid.uuid4().hex[:6]}"
     pids = {child["name"]: child["pid"] for child in stack.state["children"]}
     listed = json.loads(models(stack, "list", "--format", "json").stdout)
-    assert listed["stored"] is True  # `coughcloud up` seeded the first champion
-    assert listed["pointer"]["champion"] == "1.0.0"
+    assert listed["stored"] is True  # `coughcloud up` seeded the first champion: the shipped model
+    first = listed["pointer"]["champion"]
+    assert first == BUNDLED_MODEL_DIR.name
     try:
-        models(stack, "push", str(BUNDLED_MODEL_DIR), "--version", version)
-        assert upload(bucket, env)["model"]["version"] == "1.0.0"
+        models(stack, "push", str(BUNDLED_MODEL_DIR), "--version", version)  # a copy, as another version
+        assert upload(bucket, env)["model"]["version"] == first
 
         models(stack, "promote", version)
         promoted, took = answered_by(bucket, env, version)
         assert promoted["model"]["alias"] == "champion" and took < FOLLOW_S
         assert upload(bucket, env)["model"]["version"] == version  # and it stays so
 
-        models(stack, "shadow", "1.0.0")
+        models(stack, "shadow", first)
         deadline = time.monotonic() + FOLLOW_S
         while "shadow" not in (stored := upload(bucket, env)) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert stored["shadow"]["model"]["version"] == "1.0.0"
+        assert stored["shadow"]["model"]["version"] == first
         assert stored["shadow"]["label"] == stored["label"]  # a copy agrees with its original
         assert stored["model"]["version"] == version  # the shadow never answers
         published = results_tap.wait_for(1, lambda m: json.loads(m.data)["key"] == stored["key"])
         assert published and "shadow" not in json.loads(published[0].data)
 
         models(stack, "rollback")
-        back, _ = answered_by(bucket, env, "1.0.0")
+        back, _ = answered_by(bucket, env, first)
         assert back["model"]["alias"] == "champion"
 
-        compared = json.loads(models(stack, "compare", version, "1.0.0", "--minutes", "10", "--format",
+        compared = json.loads(models(stack, "compare", version, first, "--minutes", "10", "--format",
                                      "json").stdout)  # fmt: skip
         assert compared["paired"] >= 1 and compared["agreement"] == 1.0
         assert compared["versions"][version]["sources"]["served"] >= 2
-        assert compared["versions"]["1.0.0"]["sources"]["shadow"] >= 1
+        assert compared["versions"][first]["sources"]["shadow"] >= 1
 
         history = json.loads(models(stack, "history", "--format", "json").stdout)
         assert [entry["action"] for entry in history][-3:] == ["promote", "shadow", "rollback"]
-        assert history[-3]["from"]["champion"] == "1.0.0" and history[-3]["to"]["champion"] == version
+        assert history[-3]["from"]["champion"] == first and history[-3]["to"]["champion"] == version
     finally:
         pointer = json.loads(models(stack, "list", "--format", "json").stdout)["pointer"]
-        if pointer["champion"] != "1.0.0":
-            models(stack, "promote", "1.0.0")
+        if pointer["champion"] != first:
+            models(stack, "promote", first)
         if pointer["shadow"]:
             models(stack, "shadow", "--off")
     # Nothing was restarted: every process of the stack is the one that started.

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from coughcloud.commands.client import configure_target
+from coughcloud.model_push import push
 from shared.config import settings
 from shared.registry import artifacts, pointer, store
 from shared.registry.artifacts import Location, default_location
@@ -161,7 +162,7 @@ def run_rollback(args: argparse.Namespace) -> int:
 def run_push(args: argparse.Namespace) -> int:
     registry = _target(args).registry
     try:
-        meta = artifacts.push(registry, args.folder, args.version)
+        meta = push(registry, args.folder, args.version)
     except Refusal as refusal:
         return _refused(args, refusal)
     version = meta["version"]

@@ -4,7 +4,9 @@ The registry's root is the parent of MODEL_URI (`gs://<models bucket>/<name>` on
 on the local stack, a local folder in tests), so the model's name and its first version come
 from the one configuration value the functions already had. Versions are immutable: a push
 never overwrites one, and every push is checked first (sha256, a feature spec the pipeline
-can compute, a model that runs), so a version in the registry is one that can serve.
+can compute, a model that runs), so a version in the registry is one that can serve. This
+module only reads: the one write, a push, is the CLI's (coughcloud/model_push.py), because
+deployed code never writes to Storage.
 """
 
 from __future__ import annotations
@@ -65,18 +67,18 @@ def check_version_name(version: str) -> str:
     return version
 
 
-# --- reading and writing objects ------------------------------------------------------------
+# --- reading objects ---------------------------------------------------------------------------
 
 
-def _split(root: str) -> tuple[str, str]:
+def bucket_and_prefix(root: str) -> tuple[str, str]:
     bucket, _, prefix = root.removeprefix("gs://").partition("/")
     return bucket, prefix
 
 
-def _bucket(root: str) -> Any:
+def storage_bucket(root: str) -> Any:
     from shared.cloud.storage import client
 
-    return client().bucket(_split(root)[0])
+    return client().bucket(bucket_and_prefix(root)[0])
 
 
 def read_file(registry: Registry, version: str, filename: str) -> bytes | None:
@@ -84,42 +86,20 @@ def read_file(registry: Registry, version: str, filename: str) -> bytes | None:
     if registry.root.startswith("gs://"):
         from google.api_core import exceptions
 
-        name = f"{_split(registry.root)[1]}/{version}/{filename}"
+        name = f"{bucket_and_prefix(registry.root)[1]}/{version}/{filename}"
         try:
-            return _bucket(registry.root).blob(name).download_as_bytes()
+            return storage_bucket(registry.root).blob(name).download_as_bytes()
         except exceptions.NotFound:
             return None
     path = Path(registry.root) / version / filename
     return path.read_bytes() if path.is_file() else None
 
 
-def _write_file(registry: Registry, version: str, filename: str, data: bytes, create_only: bool) -> None:
-    """Write one file; `create_only` (metadata.json) makes two pushes of one version unable to both land."""
-    if registry.root.startswith("gs://"):
-        from google.api_core import exceptions
-
-        name = f"{_split(registry.root)[1]}/{version}/{filename}"
-        try:
-            _bucket(registry.root).blob(name).upload_from_string(
-                data, if_generation_match=0 if create_only else None
-            )
-        except exceptions.PreconditionFailed:
-            raise Refusal(f"{registry.uri(version)} was pushed by someone else meanwhile.") from None
-        return
-    path = Path(registry.root) / version / filename
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with path.open("xb" if create_only else "wb") as file:
-            file.write(data)
-    except FileExistsError:
-        raise Refusal(f"{registry.uri(version)} was pushed by someone else meanwhile.") from None
-
-
 def list_versions(registry: Registry) -> list[str]:
     """Every version folder holding a metadata.json, sorted."""
     if registry.root.startswith("gs://"):
-        prefix = f"{_split(registry.root)[1]}/"
-        names = (blob.name for blob in _bucket(registry.root).list_blobs(prefix=prefix))
+        prefix = f"{bucket_and_prefix(registry.root)[1]}/"
+        names = (blob.name for blob in storage_bucket(registry.root).list_blobs(prefix=prefix))
         found = {name[len(prefix) :].split("/")[0] for name in names if name.endswith(f"/{METADATA_FILE}")}
     else:
         root = Path(registry.root)
@@ -173,33 +153,4 @@ def check_version(registry: Registry, version: str) -> dict[str, Any]:
     if tflite is None:
         raise Refusal(f"{registry.uri(version)} has no {MODEL_FILE}.")
     check_model(tflite, meta, registry.uri(version))
-    return meta
-
-
-def push(registry: Registry, folder: Path, version: str | None = None) -> dict[str, Any]:
-    """Copy a model folder into the registry as `version` (default: its metadata's); checked first.
-
-    metadata.json is written last, so a version is listed only once its model is in place.
-    """
-    folder = Path(folder)
-    files = {name: folder / name for name in (MODEL_FILE, METADATA_FILE)}
-    missing = [name for name, path in files.items() if not path.is_file()]
-    if missing:
-        raise Refusal(f"{folder} is not a model folder: it lacks {', '.join(missing)}.")
-    try:
-        meta = json.loads(files[METADATA_FILE].read_text())
-    except (UnicodeDecodeError, ValueError) as error:
-        raise Refusal(f"{files[METADATA_FILE]} is not valid JSON: {error}") from None
-    if not isinstance(meta, dict):
-        raise Refusal(f"{files[METADATA_FILE]} is not a JSON object.")
-    if meta.get("name") != registry.name:
-        raise Refusal(f"{folder} holds model {meta.get('name')!r}; this registry is {registry.name!r}.")
-    version = check_version_name(version or str(meta.get("version") or ""))
-    meta = {**meta, "version": version}
-    tflite = files[MODEL_FILE].read_bytes()
-    check_model(tflite, meta, str(folder))
-    if read_file(registry, version, METADATA_FILE) is not None:
-        raise Refusal(f"{registry.name} {version} exists already; versions are immutable, push a new one.")
-    _write_file(registry, version, MODEL_FILE, tflite, create_only=False)
-    _write_file(registry, version, METADATA_FILE, json.dumps(meta, indent=2).encode(), create_only=True)
     return meta

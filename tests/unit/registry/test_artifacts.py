@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from coughcloud.model_push import push
 from shared.config import BUNDLED_MODEL_DIR
 from shared.registry import artifacts
 from shared.registry.artifacts import Registry, default_location
@@ -26,7 +27,7 @@ def test_the_registry_is_model_uris_parent() -> None:
 
 
 def test_push_as_another_version_rewrites_only_the_version(registry: Registry, tmp_path: Path) -> None:
-    meta = artifacts.push(registry, BUNDLED_MODEL_DIR, "1.0.0-copy")
+    meta = push(registry, BUNDLED_MODEL_DIR, "1.0.0-copy")
     assert artifacts.list_versions(registry) == ["1.0.0", "1.0.0-copy"]
     stored = artifacts.metadata(registry, "1.0.0-copy")
     assert stored == meta and stored["version"] == "1.0.0-copy"
@@ -56,18 +57,18 @@ def test_push_refusals_leave_the_registry_as_it_was(
     folder = model_folder(tmp_path, version or "2.0.0", **changes)
     before = files(registry)
     with pytest.raises(Refusal, match=message):
-        artifacts.push(registry, folder, version)
+        push(registry, folder, version)
     assert files(registry) == before
 
 
 def test_a_folder_without_a_model_is_refused(registry: Registry, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(Refusal, match=r"lacks model\.tflite, metadata\.json"):
-        artifacts.push(registry, tmp_path / "empty")
+        push(registry, tmp_path / "empty")
     bad = model_folder(tmp_path, "3.0.0")
     (bad / "metadata.json").write_text("{not json")
     with pytest.raises(Refusal, match="is not valid JSON"):
-        artifacts.push(registry, bad)
+        push(registry, bad)
 
 
 def test_an_unknown_version_is_refused_with_the_known_ones(registry: Registry) -> None:

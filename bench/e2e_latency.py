@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.e2e_latency [--rate 10] [--seconds 30] [--poll-ms 5]
 
-Open loop at a steady rate (upload i starts at t0 + i/rate, whatever the others do). Each
-upload is followed by its own poller that GETs `/results?name=` every POLL ms until the
-document says `done`; latency = that reply − the start of the upload call, so it includes
+Open loop at a steady rate (upload i starts at t0 + i/rate, whatever the others do). The
+uploads are one signed-in visitor's (`users/{uid}/…`, from the stack's Auth emulator), so
+each is followed by its own poller that GETs `/results?name=` with that visitor's ID token
+(verified, revocation checked, on every call) every POLL ms until the document says
+`done`; latency = that reply − the start of the upload call, so it includes
 the upload itself and up to one poll interval. The first WARMUP uploads (the functions'
 cold start: model load, lazy imports) are not counted. Also reported: the median of each
 stage's own timings from the result documents, and "before the pipeline" (end to end
@@ -29,6 +31,7 @@ import requests
 
 from bench.load import STAGES, clips, percentiles
 from bench.stack_io import RESULTS_DIR, Stack, own_stack
+from shared.accounts.sign_in import AuthService, Session
 
 WARMUP = 10
 POLL_TIMEOUT_S = 30.0
@@ -36,11 +39,15 @@ TARGETS_MS = {"p50": 150.0, "p99": 500.0}
 _http = threading.local()
 
 
-def upload_and_wait(stack: Stack, name: str, clip: int, poll_s: float) -> tuple[float, dict[str, Any]]:
-    """Upload one clip, poll the API until it is finished; (ms from upload start, final document)."""
+def upload_and_wait(
+    stack: Stack, visitor: Session, name: str, clip: int, poll_s: float
+) -> tuple[float, dict[str, Any]]:
+    """Upload one clip as `visitor`, poll the API until it is finished; (ms from upload start, document)."""
     session = getattr(_http, "session", None) or requests.Session()
+    session.headers["Authorization"] = f"Bearer {visitor.id_token}"
     _http.session = session
     _, data, content_type = clips()[clip % len(clips())]
+    name = f"users/{visitor.uid}/{name}"
     started = time.perf_counter()
     stack.upload(name, data, content_type)
     deadline = started + POLL_TIMEOUT_S
@@ -52,7 +59,9 @@ def upload_and_wait(stack: Stack, name: str, clip: int, poll_s: float) -> tuple[
     return float("nan"), {"name": name, "status": "lost"}
 
 
-def run_at_rate(stack: Stack, rate: float, count: int, prefix: str, poll_s: float) -> list[Future]:
+def run_at_rate(
+    stack: Stack, visitor: Session, rate: float, count: int, prefix: str, poll_s: float
+) -> list[Future]:
     """Start `count` upload+poll tasks at `rate` per second; return their futures."""
     futures: list[Future] = []
     with ThreadPoolExecutor(max_workers=64) as pool:
@@ -61,7 +70,7 @@ def run_at_rate(stack: Stack, rate: float, count: int, prefix: str, poll_s: floa
             delay = t0 + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            futures.append(pool.submit(upload_and_wait, stack, f"{prefix}/{i:05d}", i, poll_s))
+            futures.append(pool.submit(upload_and_wait, stack, visitor, f"{prefix}/{i:05d}", i, poll_s))
     return futures
 
 
@@ -106,9 +115,12 @@ def main(argv: list[str]) -> int:
     with own_stack("bench-e2e") as stack:
         start_marks_s = {k: round(v, 2) for k, v in stack.state["phases_s"].items()}
         load_before = round(os.getloadavg()[0], 2)
-        for future in run_at_rate(stack, 5.0, WARMUP, f"{run}/warmup", poll_s):
+        auth = AuthService(stack.env["FIREBASE_API_KEY"], stack.env["FIREBASE_AUTH_EMULATOR_HOST"])
+        visitor = auth.sign_up_anonymously()
+        for future in run_at_rate(stack, visitor, 5.0, WARMUP, f"{run}/warmup", poll_s):
             future.result()
-        futures = run_at_rate(stack, args.rate, int(args.rate * args.seconds), f"{run}/steady", poll_s)
+        count = int(args.rate * args.seconds)
+        futures = run_at_rate(stack, visitor, args.rate, count, f"{run}/steady", poll_s)
         result = report(args.rate, args.seconds, args.poll_ms, [f.result() for f in futures])
     result["load_average_1m_at_start"] = load_before
     result["stack_start_s"] = start_marks_s  # `coughcloud up`: when each part was ready

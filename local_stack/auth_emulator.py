@@ -2,8 +2,9 @@
 
 Only its Auth emulator runs (its Storage, Firestore and Pub/Sub emulators need Java and a
 download: DESIGN.md, "Second wave"). With a `demo-` project it works offline and touches no
-real project. It takes 13–18 s to answer on 2 cores, so the stack starts it first and
-waits for it last. Sign-in goes through its REST API with any API key (`fake-api-key`).
+real project. It takes 13–18 s to answer on 2 idle cores (30–37 s when they are busy: its
+start is CPU-bound), so the stack starts it first and waits for it last. Sign-in goes
+through its REST API with any API key (`fake-api-key`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from local_stack.processes import Child
 AUTH_DIR = Path(__file__).resolve().parent / "auth"
 FIREBASE_CLI = AUTH_DIR / "node_modules" / "firebase-tools" / "lib" / "bin" / "firebase.js"
 LOCAL_API_KEY = "fake-api-key"
+READY_TIMEOUT_S = 120.0
 
 
 def _firebase_json(auth_port: int) -> dict:
@@ -48,7 +50,9 @@ def start_auth(port: int, project: str, state_dir: Path, log_dir: Path) -> Child
     url = f"http://127.0.0.1:{port}/"
     argv = ["node", str(FIREBASE_CLI), "emulators:start", "--only", "auth"]
     argv += ["--project", project, "--config", str(config)]
-    env = {**os.environ, "NO_UPDATE_NOTIFIER": "1"}
+    # TMPDIR: firebase-tools keeps a "hub locator" per project id in the temp directory; each
+    # stack (a test session's, `make run`) keeps its own instead of warning about the others'.
+    env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "TMPDIR": str(work)}
     return processes.start(
         "auth", argv, port, lambda: processes.http_ok(url), env=env, log_dir=log_dir, cwd=work
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from local_stack import processes, resources
+from local_stack.auth_emulator import READY_TIMEOUT_S as AUTH_READY_TIMEOUT_S
 from local_stack.auth_emulator import auth_env, start_auth
 from local_stack.emulators import Emulators, launch_emulators
 from local_stack.frontend import FrontendServer, firebase_web_config
@@ -206,7 +207,7 @@ def start_stack(options: StackOptions) -> Stack:
         for child in functions.values():
             child.wait_ready(READY_TIMEOUT_S)
         phases["functions_ready"] = time.monotonic() - t0
-        auth.wait_ready(READY_TIMEOUT_S)
+        auth.wait_ready(AUTH_READY_TIMEOUT_S)
         phases["auth_ready"] = phases["total"] = time.monotonic() - t0
     except BaseException:
         processes.stop_all(started)
@@ -309,7 +310,9 @@ def supervisor_pid(options: StackOptions) -> int | None:
     return pid if processes.pid_alive(pid) else None
 
 
-def start_detached(options: StackOptions, timeout: float = 2 * READY_TIMEOUT_S) -> dict[str, Any]:
+def start_detached(
+    options: StackOptions, timeout: float = READY_TIMEOUT_S + AUTH_READY_TIMEOUT_S
+) -> dict[str, Any]:
     """`coughcloud up --detach`: run the supervisor in the background; return its state once ready."""
     if (pid := supervisor_pid(options)) is not None:
         raise StartupError(f"a stack is already running (PID {pid}); `coughcloud down` stops it")

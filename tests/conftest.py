@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from local_stack.auth_emulator import auth_env, start_auth
+from local_stack.auth_emulator import READY_TIMEOUT_S, auth_env, start_auth
 from local_stack.emulators import Emulators, start_emulators
 from local_stack.processes import LOCAL_DIR, Child, free_port
 from local_stack.stack import StackOptions, start_detached, stop_detached, supervisor_pid
@@ -71,7 +71,7 @@ def auth_emulator(emulators: Emulators) -> Iterator[dict[str, str]]:
     state_dir = TEST_LOG_DIR / f"auth-{os.getpid()}"
     child = start_auth(free_port(), emulators.project, state_dir, TEST_LOG_DIR)
     try:
-        child.wait_ready(60)
+        child.wait_ready(READY_TIMEOUT_S)
         env = auth_env(child.port)
         previous = _export(env)
         try:

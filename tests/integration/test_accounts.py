@@ -158,12 +158,21 @@ def test_service_uploads_are_not_served_by_the_api_but_the_cli_reads_them(env, b
     assert json.loads(direct.stdout)["key"] == document["key"]
 
 
-def test_cli_login_then_result_reads_as_that_visitor(env) -> None:
+@pytest.fixture
+def signed_in_cli() -> Any:
+    """The login this test makes is the stack's (login.json beside its stack.env): removed after."""
+    login_file = TEST_STACK.state_dir / "login.json"
+    yield login_file
+    login_file.unlink(missing_ok=True)
+
+
+def test_cli_login_then_result_reads_as_that_visitor(env, signed_in_cli) -> None:
     env_file = str(TEST_STACK.stack_env)
     login = coughcloud("login", "--env", env_file)
     assert login.returncode == 0, login.stderr
     uid = json.loads(login.stdout)["uid"]
-    visitor = Session.from_dict(json.loads((TEST_STACK.state_dir / "login.json").read_text())["session"])
+    assert signed_in_cli.stat().st_mode & 0o777 == 0o600  # it holds a refresh token
+    visitor = Session.from_dict(json.loads(signed_in_cli.read_text())["session"])
     assert visitor.uid == uid
     short = unique_name("cli")
     _upload_as(env, visitor, short, sample_file("wav_pcm16", seed=18))

@@ -10,6 +10,7 @@ import requests
 
 from local_stack.emulators import UPLOAD_EVENTS_TOPIC
 from shared.names import result_key
+from tests.accounts_support import bearer, new_visitor
 from tests.fixtures.audio_files import encode as encode_audio
 from tests.fixtures.audio_files import sample_file, silence, text_file
 from tests.integration.support import get_result, republish, unique_name, wait_for_result
@@ -113,11 +114,12 @@ def test_a_browser_put_to_the_signed_url_from_another_origin_is_processed(env):
     reply = requests.post(
         f"{env['RESULTS_API_URL']}/uploads",
         json={"name": name, "content_type": "audio/webm", "size": len(data)},
-        headers={"Origin": origin},
+        headers={"Origin": origin, **bearer(new_visitor(env).id_token)},
         timeout=10,
     )
     assert reply.status_code == 200, reply.text
     signed = reply.json()
+    name = signed["name"]  # users/{uid}/<name>
     assert signed["url"].startswith(env["STORAGE_EMULATOR_HOST"])
 
     # What a browser does: a preflight for the PUT, then the PUT with exactly the returned headers.

@@ -40,9 +40,9 @@ def _up(state_dir: Path) -> tuple[int, set[int]]:
     state = json.loads((state_dir / "stack.json").read_text())
     supervisor = state["supervisor"]
     below = descendants(supervisor)
-    # the bridge, four functions (plus their gunicorn workers) and three emulators
+    # the bridge, four functions (plus their gunicorn workers), three emulators and the Auth emulator
     assert {c["pid"] for c in state["children"]} <= below
-    assert len(state["children"]) == 8
+    assert len(state["children"]) == 9
     return supervisor, below
 
 

@@ -24,8 +24,9 @@ FINISHED: frozenset[str] = frozenset({"done", "failed"})
 LABELS: tuple[str, ...] = ("dry", "wet", "not_cough")
 INCONCLUSIVE = "inconclusive"
 # Fields of a result document that are for the model's owners only: never published on
-# `cough-results` nor shown by the HTTP API (a shadow model's answer, re-scoring by other versions).
-PRIVATE_FIELDS: tuple[str, ...] = ("shadow", "scores")
+# `cough-results` nor shown by the HTTP API (a shadow model's answer, re-scoring by other
+# versions, and the top-level times that let queries find feedback and re-scored results).
+PRIVATE_FIELDS: tuple[str, ...] = ("shadow", "scores", "scored_at", "feedback_at")
 # What a result's model learned from (its `model.training_data`): synthetic sounds, real
 # recordings, or both. Anything but "real" marks a demonstration model.
 TRAINING_DATA: tuple[str, ...] = ("synthetic", "real", "mixed")

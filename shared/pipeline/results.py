@@ -114,6 +114,12 @@ def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any
         "audio": None,
         "features_message_id": None,
         "trace_id": trace_id,
+        # The model lifecycle's fields (shared/registry/), emptied for every new generation: a
+        # re-upload never inherits the last recording's shadow answer, scores or feedback.
+        # `scores` is a map, not null: re-scoring adds `scores.<version>` into it (the
+        # emulator silently drops a nested update under a null).
+        **dict.fromkeys(("shadow", "scored_at", "feedback", "feedback_at")),
+        "scores": {},
     }
 
 

@@ -74,7 +74,7 @@ def test_push_promote_shadow_rollback_compare_without_a_restart(
 
         models(stack, "shadow", first)
         deadline = time.monotonic() + FOLLOW_S
-        while "shadow" not in (stored := upload(bucket, env)) and time.monotonic() < deadline:
+        while not (stored := upload(bucket, env)).get("shadow") and time.monotonic() < deadline:
             time.sleep(0.2)
         assert stored["shadow"]["model"]["version"] == first
         assert stored["shadow"]["label"] == stored["label"]  # a copy agrees with its original

@@ -15,7 +15,7 @@ from shared.accounts.ownership import user_prefix
 from shared.config import settings
 from shared.pipeline import results
 from shared.pipeline.messages import FeaturesMessage
-from shared.registry import store
+from shared.registry import feedback, store
 from shared.registry.artifacts import Registry
 from shared.registry.pointer import ModelPointer
 from tests.accounts_support import bearer, new_visitor
@@ -108,7 +108,7 @@ def test_a_shadow_with_another_spec_is_skipped_and_the_answer_stands(
     set_pointer(champion="1.0.0", shadow="hop25")
     _, document, _ = run(pipeline, preprocess, predict, "spec-shadow.wav")
     assert document["status"] == "done" and document["model"]["version"] == "1.0.0"
-    assert "shadow" not in document
+    assert document["shadow"] is None
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     [skipped] = [line for line in logged if line.get("event") == "shadow_skipped"]
     assert "different feature spec" in skipped["message"]
@@ -163,3 +163,21 @@ def test_the_api_never_shows_the_shadow_or_other_versions_scores(
     [listed] = page.get_json()["results"]
     for shown in (one.get_json(), listed):
         assert "shadow" not in shown and "scores" not in shown
+
+
+def test_a_new_generation_inherits_no_shadow_scores_or_feedback(
+    versions: Registry, pipeline: Pipeline, preprocess: Any, predict: Any
+) -> None:
+    set_pointer(champion="1.0.0", shadow="2.0.0")
+    _, first, _ = run(pipeline, preprocess, predict, "again.wav")
+    assert first["shadow"]
+    feedback.record(pipeline.key("again.wav"), "wet")
+    results.db().collection(settings().RESULTS_COLLECTION).document(pipeline.key("again.wav")).update(
+        {"scores": {"2.0.0": {"label": "dry"}}}
+    )
+    set_pointer(champion="1.0.0")
+    _, second, published = run(pipeline, preprocess, predict, "again.wav")  # the same name, re-uploaded
+    assert second["generation"] > first["generation"] and second["status"] == "done"
+    emptied = ("shadow", "feedback", "feedback_at", "scored_at")
+    assert {k: second[k] for k in emptied} == dict.fromkeys(emptied) and second["scores"] == {}
+    assert not {"shadow", "scores", "scored_at", "feedback_at"} & set(published)

@@ -51,7 +51,10 @@ for dir in local_stack/firestore local_stack/auth frontend_stub; do
   if [ ! -f $stamp ] || [ ! -d $dir/node_modules ]; then
     # npm ci installs the lockfile as it is; npm install would rewrite it (set-up changes no tracked file).
     echo "setup: npm ci in $dir"
-    (cd $dir && npm ci --no-audit --no-fund --loglevel=error)
+    # firebase-tools' install scripts fetch prebuilt native add-ons the Auth emulator does not
+    # use (re2 alone spent minutes on its download attempts): 49 s without them, offline-safe.
+    scripts=""; [ $dir = local_stack/auth ] && scripts="--ignore-scripts"
+    (cd $dir && npm ci $scripts --no-audit --no-fund --loglevel=error)
     rm -f $STAMP_DIR/npm-$(echo $dir | tr / _)-*
     touch $stamp
   fi

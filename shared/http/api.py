@@ -26,7 +26,7 @@ from shared.faults import is_transient
 from shared.http.cors import cors_headers, preflight_headers
 from shared.http.openapi import CONTENT_TYPE_PATTERN, openapi_document
 from shared.http.signing import signed_upload
-from shared.names import result_key, validate_object_name
+from shared.names import result_key
 from shared.pipeline import results
 from shared.pipeline.messages import public_fields, to_json_safe
 from shared.registry import feedback
@@ -34,6 +34,12 @@ from shared.registry import feedback
 MAX_REQUEST_BYTES = 16 * 1024
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 PUBLIC_ROUTES = frozenset({"/healthz", "/openapi.json"})
+# The query parameters each signed-in operation takes; any other is refused (a typo such as
+# ?nmae= would otherwise list every result instead of reading one).
+QUERY_PARAMETERS = {
+    ("/results", "GET"): frozenset({"name", "limit", "page_token"}),
+    ("/results", "DELETE"): frozenset({"name"}),
+}
 
 
 class ApiError(Exception):
@@ -168,7 +174,7 @@ def _upload_request(request: flask.Request, uid: str) -> tuple[str, str, int]:
     body = _json_object(request, '{"name", "content_type", "size"}')
     name, content_type, size = body.get("name"), body.get("content_type"), body.get("size")
     try:
-        name = owned_name(uid, validate_object_name(name))
+        name = owned_name(uid, name)
     except InputError as error:
         raise _input_error(error) from None
     except ForeignName as error:
@@ -241,7 +247,14 @@ def _dispatch(request: flask.Request) -> flask.Response:
     handler = methods.get(request.method)
     if handler is None:
         raise ApiError(405, "method_not_allowed", f"{path} allows {allow}.", {"Allow": allow})
-    uid = None if path in PUBLIC_ROUTES else _authenticated_uid(request)
+    if path in PUBLIC_ROUTES:
+        return handler(request, None)
+    uid = _authenticated_uid(request)
+    unknown = sorted(set(request.args) - QUERY_PARAMETERS.get((path, request.method), frozenset()))
+    if unknown:
+        raise ApiError(
+            400, "bad_request", f"{request.method} {path} takes no query parameter {unknown[0]!r}."
+        )
     return handler(request, uid)
 
 

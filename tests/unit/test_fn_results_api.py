@@ -336,11 +336,22 @@ def test_listing_is_ones_own_newest_first_and_paged(api: Api, stranger: Api, pip
 
 
 @pytest.mark.parametrize(
-    "query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"limit": "-1"}, {"page_token": "%%%"}]
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "ten"},
+        {"limit": "-1"},
+        {"page_token": "%%%"},
+        {"page_token": "eyJ4IjogMX0"},
+        {"nmae": "a.wav"},  # a typo must not list everything instead
+        {"": "false"},
+    ],
 )
 def test_bad_paging_is_400(api: Api, query: dict[str, str]) -> None:
     reply = api("GET", "/results", query_string=query)
     assert (reply.status_code, reply.get_json()["error"]["code"]) == (400, "bad_request")
+    assert reply.headers["Access-Control-Allow-Origin"] == ALLOWED
 
 
 def test_delete_erases_every_generation_the_result_and_its_markers(

@@ -34,7 +34,8 @@ def test_the_seeded_fields_are_a_pointer_the_code_reads() -> None:
     values = {key: _value(**value) for key, value in typed.items()}
     assert values["champion"] == "${var.model_version}" and values["name"] == "${var.model_name}"
     stored = {**values, "champion": variable_default("model_version"), "name": variable_default("model_name")}
-    assert ModelPointer.from_dict(stored) == ModelPointer(name="cough-classifier", champion="1.0.0")
+    expected = ModelPointer(name=variable_default("model_name"), champion=variable_default("model_version"))
+    assert ModelPointer.from_dict(stored) == expected
 
 
 def _value(stringValue: str | None = None, integerValue: str | None = None, **null: None) -> object:

@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "cold_start": "offline",
     "function_cold_start": "offline",
     "model_versions": "offline",
+    "pointer_overhead": "starts emulators of its own",
     "hostile": "starts a local stack of its own",
     "faults": "starts a local stack of its own",
     "e2e_latency": "starts a local stack of its own",

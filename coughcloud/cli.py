@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "login": "login",
     "watch": "client",
     "stats": "stats",
+    "models": "models",
+    "feedback": "feedback",
+    "rescore": "rescore",
 }
 
 

@@ -74,6 +74,16 @@ def upload_model(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> str:
     return uri
 
 
+def seed_model_pointer(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> bool:
+    """The pointer document's first champion, the shipped model (as Terraform seeds it on Cloud);
+    whether it was created (never overwritten)."""
+    from shared.registry.artifacts import default_location
+    from shared.registry.store import seed_champion
+
+    location = default_location(model_uri(config, model_dir))
+    return seed_champion(location.registry.name, location.version, "coughcloud up")
+
+
 def create_topics_and_subscriptions(config: Settings) -> None:
     """Every topic, then the trigger and inspection subscriptions (topics must exist first)."""
     project = config.GOOGLE_CLOUD_PROJECT

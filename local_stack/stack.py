@@ -29,7 +29,7 @@ from local_stack.frontend import FrontendServer, firebase_web_config
 from local_stack.functions import FUNCTIONS, start_function
 from local_stack.processes import LOCAL_DIR, Child, StartupError
 from local_stack.stack_env import write_stack_env
-from shared.config import REPO_ROOT, Settings
+from shared.config import REPO_ROOT, Settings, settings
 
 READY_TIMEOUT_S = 60.0
 
@@ -41,6 +41,8 @@ class StackOptions:
     extra_cors_origins: tuple[str, ...] = ()
     retry_base_s: float = 0.5
     retry_max_s: float = 10.0
+    # MODEL_POINTER_TTL_S for the functions (None: the default); tests shorten it.
+    pointer_ttl_s: float | None = None
 
     @property
     def stack_env(self) -> Path:
@@ -66,6 +68,8 @@ class StackOptions:
         args += ["--retry-max", str(self.retry_max_s)]
         for origin in self.extra_cors_origins:
             args += ["--cors-origin", origin]
+        if self.pointer_ttl_s is not None:
+            args += ["--pointer-ttl", str(self.pointer_ttl_s)]
         return args
 
 
@@ -168,6 +172,8 @@ def start_stack(options: StackOptions) -> Stack:
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         key = options.state_dir / "signing-key.json"
         env = _stack_env(config, emulators, auth, urls, resources.model_uri(config), key)
+        if options.pointer_ttl_s is not None:
+            env["MODEL_POINTER_TTL_S"] = str(options.pointer_ttl_s)
         # The page's own origin, under either of the names a person may type for it.
         page = [urls["frontend"], urls["frontend"].replace("127.0.0.1", "localhost")]
         origins = [*page, *options.extra_cors_origins, *config.cors_origins]
@@ -180,9 +186,11 @@ def start_stack(options: StackOptions) -> Stack:
         emulators.wait_ready(READY_TIMEOUT_S)
         phases["emulators_ready"] = time.monotonic() - t0
         os.environ.update(emulators.env())  # this process's clients make the resources
+        settings.cache_clear()
         resources.create_buckets(config)
         resources.create_topics_and_subscriptions(config)
         resources.upload_model(config)
+        resources.seed_model_pointer(config)
         resources.signing_key_file(key, config.GOOGLE_CLOUD_PROJECT)
         phases["resources_made"] = time.monotonic() - t0
 
@@ -237,6 +245,7 @@ def banner(stack: Stack) -> str:
             f"  logs          {os.path.relpath(stack.options.log_dir)}/",
             f"Try: {cli} upload {os.path.relpath(example)} --wait",
             f"Then: {cli} stats --minutes 15  (counts, latency percentiles, labels; --plot DIR for PNGs)",
+            f"Models: {cli} models list  (push, canary, shadow, promote, rollback: no restart needed)",
             "Ctrl-C stops everything.",
         ]
     )

@@ -38,8 +38,13 @@ class Settings:
     # Emulator endpoints (empty on Google Cloud); the Google clients read them too.
     STORAGE_EMULATOR_HOST: str = ""
     FIRESTORE_EMULATOR_HOST: str = ""
-    # The model: a `gs://bucket/name/version` folder or a local path.
+    # The model: a `gs://bucket/name/version` folder or a local path. Its parent folder is the
+    # model's registry (`<name>/<version>/`, shared/registry/); this version serves until a
+    # pointer document `MODELS_COLLECTION/<name>` names a champion.
     MODEL_URI: str = str(BUNDLED_MODEL_DIR)
+    MODELS_COLLECTION: str = "models"
+    # How long preprocess and predict trust their copy of the pointer document (at most 30 s).
+    MODEL_POINTER_TTL_S: float = 10.0
     # Input limits (DESIGN.md defaults: 30 s, 20 MB).
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024
     MAX_DURATION_S: float = 30.0

@@ -303,6 +303,60 @@ def log_dead_lettered(key: str, generation: int, source: str, marked: bool, trac
     )
 
 
+# --- the model registry (shared/registry/) ----------------------------------------------------
+
+
+def log_pointer_changed(name: str, aliases: dict[str, Any] | None) -> None:
+    where = ", ".join(f"{k}={v}" for k, v in (aliases or {}).items() if v) or "no pointer: MODEL_URI serves"
+    _emit("INFO", f"Model pointer of {name}: {where}", event="pointer_changed", model=name, aliases=aliases)
+
+
+def log_pointer_unreadable(name: str, kept: str | None, error: BaseException) -> None:
+    keeping = f"keeping champion {kept}" if kept else "MODEL_URI serves"
+    _emit(
+        "WARNING",
+        f"Model pointer of {name} unreadable ({type(error).__name__}: {error}); {keeping}",
+        event="pointer_unreadable",
+        model=name,
+        kept=kept,
+        **_error_fields(error),
+    )
+
+
+def log_pointer_missing(name: str, kept: str | None) -> None:
+    _emit(
+        "WARNING",
+        f"Model pointer of {name} is gone; keeping champion {kept}",
+        event="pointer_missing",
+        model=name,
+        kept=kept,
+    )
+
+
+def log_model_fallback(stage: str, version: str, fallback: str, reason: str) -> None:
+    _emit(
+        "ERROR",
+        f"Model version {version} cannot serve ({reason}); the champion {fallback} answers instead",
+        stage=stage,
+        event="model_fallback",
+        model_version=version,
+        fallback_version=fallback,
+    )
+
+
+def log_shadow_skipped(key: str, generation: int, version: str, reason: str, trace_id: str | None) -> None:
+    _pipeline(
+        "WARNING",
+        f"Shadow model {version} not run: {reason}",
+        key=key,
+        stage="predict",
+        generation=generation,
+        trace_id=trace_id,
+        event="shadow_skipped",
+        shadow_version=version,
+    )
+
+
 # --- results_api ----------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ TEST_STACK = StackOptions(
     extra_cors_origins=("http://allowed.example",),
     retry_base_s=0.25,
     retry_max_s=2.0,
+    pointer_ttl_s=1.0,  # model lifecycle tests see a change within a second
 )
 
 

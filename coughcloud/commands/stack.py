@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--cors-origin", action="append", default=[], help="another origin results_api allows")
     up.add_argument("--retry-base", type=float, default=0.5, help="first redelivery backoff, s (doubles)")
     up.add_argument("--retry-max", type=float, default=10.0, help="longest redelivery backoff, s")
+    up.add_argument(
+        "--pointer-ttl",
+        type=float,
+        help="seconds the functions cache the model pointer (MODEL_POINTER_TTL_S)",
+    )
     down = subparsers.add_parser("down", help="stop a stack started with `coughcloud up --detach`")
     for parser in (up, down):
         parser.add_argument(
@@ -36,6 +41,7 @@ def _options(args: argparse.Namespace) -> StackOptions:
         extra_cors_origins=tuple(args.cors_origin),
         retry_base_s=args.retry_base,
         retry_max_s=args.retry_max,
+        pointer_ttl_s=args.pointer_ttl,
     )
 
 

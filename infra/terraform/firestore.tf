@@ -62,3 +62,26 @@ resource "google_firebaserules_release" "firestore" {
     replace_triggered_by = [google_firebaserules_ruleset.firestore]
   }
 }
+
+# The model registry's pointer document, `models/<name>`: which version is champion (and
+# canary, shadow). Terraform writes the first champion only; from then on
+# `coughcloud models …` moves the aliases and records each change in its history, so
+# Terraform never writes the document again (ignore_changes) and never undoes a promotion.
+resource "google_firestore_document" "model_pointer" {
+  database    = google_firestore_database.default.name
+  collection  = "models"
+  document_id = var.model_name
+  fields = jsonencode({
+    name       = { stringValue = var.model_name }
+    champion   = { stringValue = var.model_version }
+    previous   = { nullValue = null }
+    canary     = { nullValue = null }
+    percent    = { integerValue = "0" }
+    shadow     = { nullValue = null }
+    updated_by = { stringValue = "terraform" }
+  })
+
+  lifecycle {
+    ignore_changes = [fields]
+  }
+}

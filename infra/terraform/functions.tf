@@ -47,7 +47,9 @@ locals {
         FEATURES_TOPIC            = google_pubsub_topic.features.name
         RESULTS_TOPIC             = google_pubsub_topic.results.name # failed uploads are announced too
         UPLOADS_DEAD_LETTER_TOPIC = google_pubsub_topic.dead_letter["uploads"].name
-        MODEL_URI                 = local.model_uri # the model's feature spec decides the features
+        MODEL_URI                 = local.model_uri # the registry (its parent) and the first champion
+        MODELS_COLLECTION         = google_firestore_document.model_pointer.collection
+        MODEL_POINTER_TTL_S       = tostring(var.model_pointer_ttl_s)
         MAX_DELIVERY_ATTEMPTS     = tostring(var.max_delivery_attempts)
         MAX_UPLOAD_BYTES          = tostring(var.max_upload_bytes)
         MAX_DURATION_S            = tostring(var.max_duration_s)
@@ -58,6 +60,8 @@ locals {
       storage_trigger = null # pushed by the predict-audio-features subscription (pubsub.tf)
       env = {
         MODEL_URI                  = local.model_uri
+        MODELS_COLLECTION          = google_firestore_document.model_pointer.collection
+        MODEL_POINTER_TTL_S        = tostring(var.model_pointer_ttl_s)
         RESULTS_TOPIC              = google_pubsub_topic.results.name
         FEATURES_DEAD_LETTER_TOPIC = google_pubsub_topic.dead_letter["features"].name
         MAX_DELIVERY_ATTEMPTS      = tostring(var.max_delivery_attempts)

@@ -143,6 +143,7 @@ resource "google_project_iam_member" "storage_agent_publishes" {
 
 # --- Firestore (IAM for Firestore is per project; the functions use one database) ------
 
+# preprocess and predict also read the model pointer document (models/<name>) with it.
 resource "google_project_iam_member" "firestore_writers" {
   for_each = toset(["preprocess", "predict", "dead_letter"])
   project  = var.project_id
@@ -150,16 +151,18 @@ resource "google_project_iam_member" "firestore_writers" {
   member   = local.fn[each.value]
 }
 
-# results_api reads results and erases an owner's (document and markers); it never
-# creates or changes one. Firestore IAM has no per-collection grain.
+# results_api reads results, records an owner's feedback on one (an update of that
+# field) and erases an owner's (document and markers); it never creates one. Firestore IAM
+# has no per-collection or per-field grain: the API's code limits both to the caller's own.
 resource "google_project_iam_custom_role" "results_reader_eraser" {
   role_id     = "coughcloudResultsReaderEraser"
-  title       = "CoughCloud results reader and eraser"
-  description = "Read, query and delete Firestore documents; no create or update."
+  title       = "CoughCloud results reader, feedback and eraser"
+  description = "Read, query, update (owners' feedback) and delete Firestore documents; no create."
   permissions = [
     "datastore.databases.getMetadata",
     "datastore.entities.get",
     "datastore.entities.list",
+    "datastore.entities.update",
     "datastore.entities.delete",
   ]
 }

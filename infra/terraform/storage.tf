@@ -37,8 +37,9 @@ resource "google_storage_bucket" "uploads" {
   depends_on = [google_project_service.apis]
 }
 
-# Model artifacts, `<name>/<version>/`. Versioned: an overwritten or deleted version can
-# be restored, and rolling back is pointing MODEL_URI at a folder that is still there.
+# Model artifacts, `<name>/<version>/` (`coughcloud models push`). Versioned: an
+# overwritten or deleted version can be restored; rolling back (`coughcloud models
+# rollback`) points the champion alias at a folder that is still there.
 resource "google_storage_bucket" "models" {
   #checkov:skip=CKV_GCP_62:Read-only at run time by one service account; Cloud Audit Logs cover access.
   name                        = "${var.project_id}-models"

@@ -49,9 +49,20 @@ variable "model_name" {
 }
 
 variable "model_version" {
-  description = "Model version predict serves. Changing it deploys a new predict revision; set the previous value to roll back."
+  description = "The first champion: the version the model pointer document starts with (and what serves while there is none). After that, `coughcloud models promote|canary|shadow|rollback` moves the aliases without a deploy; changing this later does not move the champion."
   type        = string
   default     = "1.1.0"
+}
+
+variable "model_pointer_ttl_s" {
+  description = "Seconds preprocess and predict cache the model pointer document: a `coughcloud models` change is followed within this time."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.model_pointer_ttl_s >= 0 && var.model_pointer_ttl_s <= 30
+    error_message = "model_pointer_ttl_s must be from 0 to 30 seconds."
+  }
 }
 
 variable "max_upload_bytes" {

@@ -28,7 +28,8 @@ from shared.http.openapi import CONTENT_TYPE_PATTERN, openapi_document
 from shared.http.signing import signed_upload
 from shared.names import result_key
 from shared.pipeline import results
-from shared.pipeline.messages import to_json_safe
+from shared.pipeline.messages import public_fields, to_json_safe
+from shared.registry import feedback
 
 MAX_REQUEST_BYTES = 16 * 1024
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -85,12 +86,44 @@ def get_results(request: flask.Request, uid: str) -> flask.Response:
     """?name=: one of the caller's results; without it, a page of them, newest first."""
     if "name" not in request.args:
         return _list_results(request, uid)
-    name = _own_name(uid, request)
+    key, document = _owned_result(uid, _own_name(uid, request), request.args["name"])
+    return _json(200, {"key": key, **to_json_safe(public_fields(document))}, _NO_STORE)
+
+
+def _owned_result(uid: str, name: str, asked: str) -> tuple[str, dict[str, Any]]:
+    """The caller's result of `name` (their full name for `asked`); 404 when it is not theirs."""
     key = result_key(settings().UPLOAD_BUCKET, name)
     document = results.get(key)
     if document is None or document.get("owner") != uid:
-        raise _not_found(request.args["name"])
-    return _json(200, {"key": key, **to_json_safe(document)}, _NO_STORE)
+        raise _not_found(asked)
+    return key, document
+
+
+def post_feedback(request: flask.Request, uid: str) -> flask.Response:
+    """The owner says what a recording really was: {"name", "label"} → `feedback` on its result."""
+    body = _json_object(request, '{"name", "label"}')
+    name, label = body.get("name"), body.get("label")
+    try:
+        full_name = owned_name(uid, name)
+    except InputError as error:
+        raise _input_error(error) from None
+    except ForeignName:
+        raise _not_found(name) from None
+    key, document = _owned_result(uid, full_name, name)
+    labels = feedback.allowed_labels(document)
+    if label not in labels:
+        raise ApiError(400, "bad_request", f"label must be one of {', '.join(labels)}, not {label!r}.")
+    stored = feedback.record(key, label)
+    return _json(200, {"key": key, "name": full_name, "feedback": to_json_safe(stored)}, _NO_STORE)
+
+
+def _json_object(request: flask.Request, shape: str) -> dict[str, Any]:
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        raise ApiError(413, "too_large", f"The request body is over {MAX_REQUEST_BYTES} bytes.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", f"Send a JSON object: {shape}.")
+    return body
 
 
 def _page_size(raw: str | None) -> int:
@@ -110,7 +143,9 @@ def _list_results(request: flask.Request, uid: str) -> flask.Response:
     except results.BadPageToken as error:
         raise ApiError(400, "bad_request", str(error)) from None
     body = {
-        "results": [{"key": key, **to_json_safe(document)} for key, document in page.documents],
+        "results": [
+            {"key": key, **to_json_safe(public_fields(document))} for key, document in page.documents
+        ],
         "next_page_token": page.next_token,
     }
     return _json(200, body, _NO_STORE)
@@ -136,11 +171,7 @@ def _content_type_allowed(content_type: str) -> bool:
 
 
 def _upload_request(request: flask.Request, uid: str) -> tuple[str, str, int]:
-    if (request.content_length or 0) > MAX_REQUEST_BYTES:
-        raise ApiError(413, "too_large", f"The request body is over {MAX_REQUEST_BYTES} bytes.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", 'Send a JSON object: {"name", "content_type", "size"}.')
+    body = _json_object(request, '{"name", "content_type", "size"}')
     name, content_type, size = body.get("name"), body.get("content_type"), body.get("size")
     try:
         name = owned_name(uid, name)
@@ -190,6 +221,7 @@ def openapi(request: flask.Request, uid: str | None) -> flask.Response:
 
 ROUTES: dict[str, dict[str, Callable[[flask.Request, Any], flask.Response]]] = {
     "/results": {"GET": get_results, "DELETE": delete_result},
+    "/results/feedback": {"POST": post_feedback},
     "/uploads": {"POST": create_upload},
     "/me": {"DELETE": delete_me},
     "/healthz": {"GET": healthz},

@@ -99,6 +99,15 @@ _RESULT = {
                     "name": {"type": "string"},
                     "version": {"type": "string"},
                     "sha256": {"type": "string"},
+                    "alias": {
+                        "type": "string",
+                        "enum": ["champion", "canary"],
+                        "description": "Which alias of the model registry chose this version",
+                    },
+                    "fallback_from": {
+                        "type": "string",
+                        "description": "The version chosen first, when it could not load",
+                    },
                     "training_data": {
                         "type": "string",
                         "enum": list(TRAINING_DATA),
@@ -128,6 +137,13 @@ _RESULT = {
         "trace_id": _nullable({"type": "string"}),
         "owner": _nullable(
             {"type": "string", "description": "The uid of a `users/{uid}/…` upload; null for others"}
+        ),
+        "feedback": _nullable(
+            {
+                "type": "object",
+                "properties": {"label": {"type": "string"}, "at": {"type": "string", "format": "date-time"}},
+                "description": "What the owner said the recording really was (POST /results/feedback)",
+            }
         ),
         "expire_at": _nullable(
             {"type": "string", "format": "date-time", "description": "When retention erases it"}
@@ -202,6 +218,35 @@ _ERROR = {
 }
 
 
+_FEEDBACK_REQUEST = {
+    "type": "object",
+    "required": ["name", "label"],
+    "properties": {
+        "name": {**NAME_SCHEMA, "example": "2026-11-21T10-00-00.webm"},
+        "label": {
+            "type": "string",
+            "description": "What the recording really was: one of the result's model's labels, or "
+            "`not_cough`.",
+            "example": "wet",
+        },
+    },
+}
+
+_FEEDBACK_REPLY = {
+    "type": "object",
+    "required": ["key", "name", "feedback"],
+    "properties": {
+        "key": {"type": "string"},
+        "name": {"type": "string"},
+        "feedback": {
+            "type": "object",
+            "required": ["label", "at"],
+            "properties": {"label": {"type": "string"}, "at": {"type": "string", "format": "date-time"}},
+        },
+    },
+}
+
+
 def _preflight(summary: str) -> dict[str, Any]:
     return {"summary": summary, "responses": {"204": {"description": "CORS preflight answered"}}}
 
@@ -258,6 +303,32 @@ def openapi_document() -> dict[str, Any]:
                         "401": _UNAUTHENTICATED,
                         "404": _error_reply("You have no upload of that name"),
                         "503": _error_reply("Storage, the result store or the Auth service is unavailable"),
+                    },
+                },
+                "options": _preflight("CORS preflight"),
+            },
+            "/results/feedback": {
+                "post": {
+                    "summary": "Say what one of your recordings really was (stored on its result)",
+                    "security": _SIGNED_IN,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/FeedbackRequest"}}
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The feedback as stored",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Feedback"}}
+                            },
+                        },
+                        "400": _error_reply("Malformed request, invalid name, or a label the model lacks"),
+                        "401": _UNAUTHENTICATED,
+                        "404": _error_reply("You have no upload of that name"),
+                        "413": _error_reply("The request body itself is too large"),
+                        "503": _error_reply("The result store or the Auth service is unavailable"),
                     },
                 },
                 "options": _preflight("CORS preflight"),
@@ -338,6 +409,8 @@ def openapi_document() -> dict[str, Any]:
                 "ResultPage": _RESULT_PAGE,
                 "UploadRequest": _upload_request(),
                 "SignedUpload": _SIGNED_UPLOAD,
+                "FeedbackRequest": _FEEDBACK_REQUEST,
+                "Feedback": _FEEDBACK_REPLY,
                 "Error": _ERROR,
             },
             "securitySchemes": {

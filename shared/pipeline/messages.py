@@ -23,6 +23,10 @@ Status = Literal["received", "features_ready", "done", "failed"]
 FINISHED: frozenset[str] = frozenset({"done", "failed"})
 LABELS: tuple[str, ...] = ("dry", "wet", "not_cough")
 INCONCLUSIVE = "inconclusive"
+# Fields of a result document that are for the model's owners only: never published on
+# `cough-results` nor shown by the HTTP API (a shadow model's answer, re-scoring by other
+# versions, and the top-level times that let queries find feedback and re-scored results).
+PRIVATE_FIELDS: tuple[str, ...] = ("shadow", "scores", "scored_at", "feedback_at")
 # What a result's model learned from (its `model.training_data`): synthetic sounds, real
 # recordings, or both. Anything but "real" marks a demonstration model.
 TRAINING_DATA: tuple[str, ...] = ("synthetic", "real", "mixed")
@@ -62,6 +66,9 @@ class FeaturesMessage:
     features: np.ndarray
     trace_id: str
     sent_at: str
+    # The version chosen for this upload {name, version, alias, shadow} (shared/registry/);
+    # absent in messages from before the registry.
+    model: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -90,6 +97,8 @@ class FeaturesMessage:
             "trace_id": self.trace_id,
             "sent_at": self.sent_at,
         }
+        if self.model is not None:
+            body["model"] = self.model
         return json.dumps(body, separators=(",", ":")).encode()
 
     @classmethod
@@ -112,7 +121,11 @@ class FeaturesMessage:
             features = features.reshape(shape).astype(np.float32)
             if not isinstance(body["spec"], dict):
                 raise MessageError("spec is not an object")
-            return cls(upload, audio, body["spec"], features, str(body["trace_id"]), str(body["sent_at"]))
+            model = body.get("model")
+            if model is not None and not isinstance(model, dict):
+                raise MessageError("model is not an object")
+            trace_id, sent_at = str(body["trace_id"]), str(body["sent_at"])
+            return cls(upload, audio, body["spec"], features, trace_id, sent_at, model)
         except MessageError:
             raise
         except (AttributeError, KeyError, TypeError, ValueError, RecursionError, binascii.Error) as error:
@@ -138,9 +151,14 @@ def to_json_safe(value: Any) -> Any:
     return value
 
 
+def public_fields(document: dict[str, Any]) -> dict[str, Any]:
+    """The result document without its PRIVATE_FIELDS."""
+    return {name: value for name, value in document.items() if name not in PRIVATE_FIELDS}
+
+
 def result_message(key: str, document: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     """The `cough-results` message for a finished document: its JSON, plus routing attributes."""
-    body = {"key": key, **to_json_safe(document)}
+    body = {"key": key, **to_json_safe(public_fields(document))}
     attributes = {
         "key": key,
         "generation": str(document["generation"]),

@@ -7,7 +7,6 @@ publishes the result, so each generation gets one result document and one messag
 
 from __future__ import annotations
 
-import functools
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -17,21 +16,12 @@ from shared.cloud import pubsub
 from shared.config import settings
 from shared.errors import ModelError
 from shared.faults import is_transient
-from shared.ml.model import load_model
 from shared.pipeline import outcomes
 from shared.pipeline.messages import FeaturesMessage, MessageError
+from shared.registry.routing import Choice
+from shared.registry.serving import Served, load_version, model_for
 
 STAGE = "predict"
-
-
-@functools.cache
-def _model() -> Any:
-    """The model at MODEL_URI, loaded once per instance (a failed load is retried next time)."""
-    started = time.perf_counter()
-    uri = settings().MODEL_URI
-    model = load_model(uri)
-    logs.log_model_loaded(uri, model.name, model.version, (time.perf_counter() - started) * 1000)
-    return model
 
 
 def _queue_ms(sent_at: str) -> float | None:
@@ -104,17 +94,51 @@ def _log_skipped(message: FeaturesMessage, existing: dict[str, Any]) -> None:
 
 
 def _classify(message: FeaturesMessage) -> tuple[dict[str, Any], dict[str, float]]:
-    """The result fields for this message, or ModelError when the model cannot serve it."""
-    model = _model()
+    """The result fields for this message, or ModelError when the model cannot serve it.
+
+    The version preprocess chose (named in the message) answers; a shadow version, when
+    one is set, scores the same features for the result document only.
+    """
+    served = model_for(Choice.from_dict(message.model))
     started = time.perf_counter()
-    prediction = model.predict(message.features, message.spec)
+    prediction = served.model.predict(message.features, message.spec)
     fields = {
         "label": prediction.label,
         "confidence": prediction.confidence,
         "probabilities": prediction.probabilities,
-        "model": model.info,
+        "model": served.info,
     }
-    return fields, {"inference_ms": round(_ms(started), 3)}
+    timings = {"inference_ms": round(_ms(started), 3)}
+    shadow = _shadow_answer(message, served)
+    if shadow is not None:
+        fields["shadow"] = shadow
+    return fields, timings
+
+
+def _shadow_answer(message: FeaturesMessage, served: Served) -> dict[str, Any] | None:
+    """The shadow version's answer on the same features; None (logged) when it cannot give one.
+
+    Never raises: the shadow must not cost the upload its answer.
+    """
+    version = served.choice.shadow
+    if not version or version == served.model.version:
+        return None
+    upload = message.upload
+    try:
+        model = load_version(version)
+        started = time.perf_counter()
+        prediction = model.predict(message.features, message.spec)
+    except Exception as error:
+        reason = error.message if isinstance(error, ModelError) else f"{type(error).__name__}: {error}"
+        logs.log_shadow_skipped(upload.key, upload.generation, version, reason, message.trace_id)
+        return None
+    return {
+        "model": {**model.info, "alias": "shadow"},
+        "label": prediction.label,
+        "confidence": prediction.confidence,
+        "probabilities": prediction.probabilities,
+        "inference_ms": round(_ms(started), 3),
+    }
 
 
 def _handle_fault(

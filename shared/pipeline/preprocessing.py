@@ -26,10 +26,10 @@ from shared.faults import is_transient
 from shared.ml.audio import decode_audio
 from shared.ml.checks import check_audio, check_upload_size
 from shared.ml.features import mfcc
-from shared.ml.model import feature_spec
 from shared.names import validate_object_name
 from shared.pipeline import outcomes, results
 from shared.pipeline.messages import AudioFacts, FeaturesMessage, Upload
+from shared.registry.serving import choose_for
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ def preprocess_upload(
 
 def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
     config = settings()
-    spec = feature_spec()
+    choice, spec = choose_for(upload.key)  # the version answering this upload decides the features
     timings: dict[str, float] = {}
     check_upload_size(upload.size)
     try:
@@ -108,9 +108,8 @@ def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
     check_audio(audio)
     features = _timed(timings, "features", lambda: mfcc(audio.samples, spec))
     facts = AudioFacts(audio.sample_rate, audio.duration_s, audio.channels, audio.source_rate, audio.format)
-    message = FeaturesMessage(
-        upload, facts, spec.to_dict(), features, trace_id, datetime.now(UTC).isoformat()
-    )
+    sent_at = datetime.now(UTC).isoformat()
+    message = FeaturesMessage(upload, facts, spec.to_dict(), features, trace_id, sent_at, choice.to_dict())
     ready = results.mark_features_ready(upload, _audio_fields(facts), timings)
     if ready.outcome != "applied":
         _log_skipped(upload, ready.document or {}, trace_id)

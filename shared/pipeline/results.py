@@ -69,6 +69,11 @@ def _client() -> Any:
     return firestore.client(app)
 
 
+def db() -> Any:
+    """The Firestore client, for the other stores of this database (the model registry)."""
+    return _db()
+
+
 def _ref(key: str) -> DocumentReference:
     return _db().collection(settings().RESULTS_COLLECTION).document(key)
 
@@ -109,6 +114,12 @@ def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any
         "audio": None,
         "features_message_id": None,
         "trace_id": trace_id,
+        # The model lifecycle's fields (shared/registry/), emptied for every new generation: a
+        # re-upload never inherits the last recording's shadow answer, scores or feedback.
+        # `scores` is a map, not null: re-scoring adds `scores.<version>` into it (the
+        # emulator silently drops a nested update under a null).
+        **dict.fromkeys(("shadow", "scored_at", "feedback", "feedback_at")),
+        "scores": {},
     }
 
 

@@ -123,7 +123,8 @@ def test_results_api_erases_uploads_but_nothing_else_on_storage():
     assert sorted(unwrap(role["permissions"])) == ["storage.objects.delete", "storage.objects.list"]
 
 
-def test_results_api_reads_and_erases_results_but_never_writes_them():
+def test_results_api_reads_updates_and_erases_results_but_never_creates_them():
+    """Update: an owner's feedback (POST /results/feedback); delete: an owner's erasure."""
     firestore = [
         g
         for g in grants("google_project_iam_member")
@@ -140,6 +141,7 @@ def test_results_api_reads_and_erases_results_but_never_writes_them():
         "datastore.entities.delete",
         "datastore.entities.get",
         "datastore.entities.list",
+        "datastore.entities.update",
     ]
     for name in ("preprocess", "predict", "dead_letter"):
         assert by_member[FUNCTION_MEMBER % name] == "roles/datastore.user"

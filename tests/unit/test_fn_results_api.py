@@ -439,7 +439,14 @@ def test_health_and_openapi(client: Any) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     document = client.get("/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/results", "/uploads", "/me", "/healthz", "/openapi.json"}
+    assert set(document["paths"]) == {
+        "/results",
+        "/results/feedback",
+        "/uploads",
+        "/me",
+        "/healthz",
+        "/openapi.json",
+    }
     assert document["components"]["securitySchemes"]["firebaseIdToken"]["scheme"] == "bearer"
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

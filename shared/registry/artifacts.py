@@ -1,0 +1,156 @@
+"""Version folders in the registry: `<root>/<version>/` holding model.tflite and metadata.json.
+
+The registry's root is the parent of MODEL_URI (`gs://<models bucket>/<name>` on Cloud and
+on the local stack, a local folder in tests), so the model's name and its first version come
+from the one configuration value the functions already had. Versions are immutable: a push
+never overwrites one, and every push is checked first (sha256, a feature spec the pipeline
+can compute, a model that runs), so a version in the registry is one that can serve. This
+module only reads: the one write, a push, is the CLI's (coughcloud/model_push.py), because
+deployed code never writes to Storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shared.config import settings
+from shared.errors import ModelError
+from shared.registry.pointer import Refusal
+
+MODEL_FILE = "model.tflite"
+METADATA_FILE = "metadata.json"
+VERSION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Where a model's versions live: `root` is a gs:// prefix or a local folder."""
+
+    root: str
+    name: str
+
+    def uri(self, version: str) -> str:
+        return f"{self.root}/{version}"
+
+
+@dataclass(frozen=True)
+class Location:
+    registry: Registry
+    version: str  # the version MODEL_URI names: the champion while no pointer document exists
+
+
+def default_location(model_uri: str | None = None) -> Location:
+    """The registry and version of MODEL_URI (`…/<name>/<version>`)."""
+    uri = (model_uri or settings().MODEL_URI).rstrip("/")
+    root, _, version = uri.rpartition("/")
+    name = root.rpartition("/")[2]
+    if not root or not name or not version:
+        raise ValueError(f"MODEL_URI={uri!r} is not a <registry>/<name>/<version> folder")
+    if not root.startswith("gs://"):
+        root = str(Path(root).expanduser().resolve())
+    return Location(Registry(root, name), version)
+
+
+def check_version_name(version: str) -> str:
+    if not isinstance(version, str) or not VERSION_PATTERN.fullmatch(version) or ".." in version:
+        raise Refusal(
+            f"{version!r} is not a version name: use 1-64 letters, digits, '.', '_', '+' or '-', "
+            "starting with a letter or digit."
+        )
+    return version
+
+
+# --- reading objects ---------------------------------------------------------------------------
+
+
+def bucket_and_prefix(root: str) -> tuple[str, str]:
+    bucket, _, prefix = root.removeprefix("gs://").partition("/")
+    return bucket, prefix
+
+
+def storage_bucket(root: str) -> Any:
+    from shared.cloud.storage import client
+
+    return client().bucket(bucket_and_prefix(root)[0])
+
+
+def read_file(registry: Registry, version: str, filename: str) -> bytes | None:
+    """A file of one version, or None when it does not exist."""
+    if registry.root.startswith("gs://"):
+        from google.api_core import exceptions
+
+        name = f"{bucket_and_prefix(registry.root)[1]}/{version}/{filename}"
+        try:
+            return storage_bucket(registry.root).blob(name).download_as_bytes()
+        except exceptions.NotFound:
+            return None
+    path = Path(registry.root) / version / filename
+    return path.read_bytes() if path.is_file() else None
+
+
+def list_versions(registry: Registry) -> list[str]:
+    """Every version folder holding a metadata.json, sorted."""
+    if registry.root.startswith("gs://"):
+        prefix = f"{bucket_and_prefix(registry.root)[1]}/"
+        names = (blob.name for blob in storage_bucket(registry.root).list_blobs(prefix=prefix))
+        found = {name[len(prefix) :].split("/")[0] for name in names if name.endswith(f"/{METADATA_FILE}")}
+    else:
+        root = Path(registry.root)
+        found = {path.parent.name for path in root.glob(f"*/{METADATA_FILE}")} if root.is_dir() else set()
+    return sorted(found)
+
+
+def metadata(registry: Registry, version: str) -> dict[str, Any]:
+    """The metadata.json of a version in the registry; Refusal for an unknown version."""
+    data = read_file(registry, version, METADATA_FILE)
+    if data is None:
+        known = ", ".join(list_versions(registry)) or "none"
+        raise Refusal(f"{registry.name} has no version {version!r} (known: {known}).")
+    try:
+        parsed = json.loads(data)
+    except ValueError as error:
+        raise Refusal(f"{registry.uri(version)}/{METADATA_FILE} is not valid JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise Refusal(f"{registry.uri(version)}/{METADATA_FILE} is not a JSON object.")
+    return parsed
+
+
+# --- checking a model before it may serve ------------------------------------------------------
+
+
+def check_model(tflite: bytes, meta: dict[str, Any], where: str) -> None:
+    """Refuse a model that cannot serve: a bad sha256, a feature spec the pipeline cannot
+    compute, or a model that does not run on features computed with its own spec."""
+    from shared.ml.features import mfcc
+    from shared.ml.model import CoughModel
+
+    declared = meta.get("sha256")
+    digest = hashlib.sha256(tflite).hexdigest()
+    if declared != digest:
+        raise Refusal(f"{where}: model.tflite has sha256 {digest}, but metadata.json says {declared}.")
+    try:
+        model = CoughModel(tflite, meta, where)
+        noise = np.random.default_rng(0).normal(0, 0.1, model.spec.sample_rate).astype(np.float32)
+        model.predict(mfcc(noise, model.spec), model.spec)
+    except ModelError as error:
+        raise Refusal(f"{where}: {error.message}") from None
+    except (ValueError, ArithmeticError) as error:
+        raise Refusal(f"{where}: the pipeline cannot compute this model's features: {error}") from None
+
+
+def check_version(registry: Registry, version: str) -> dict[str, Any]:
+    """A version in the registry that can serve; its metadata. Refusal otherwise."""
+    check_version_name(version)
+    meta = metadata(registry, version)
+    tflite = read_file(registry, version, MODEL_FILE)
+    if tflite is None:
+        raise Refusal(f"{registry.uri(version)} has no {MODEL_FILE}.")
+    check_model(tflite, meta, registry.uri(version))
+    return meta

@@ -1,0 +1,95 @@
+"""POST /results/feedback through functions-framework, with real visitors on the Auth emulator:
+the owner labels a result, anyone else gets the same 404 as for GET, and bad labels are refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.accounts.ownership import user_prefix
+from shared.accounts.sign_in import Session
+from shared.pipeline import results
+from shared.pipeline.messages import Upload
+from tests.accounts_support import bearer, new_visitor
+from tests.unit.pipeline_support import Pipeline, function_client
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def api() -> Any:
+    return function_client("results_api")
+
+
+@pytest.fixture
+def owner(pipeline: Pipeline, auth_emulator: dict[str, str]) -> Session:
+    return new_visitor()
+
+
+def done_result(pipeline: Pipeline, owner: Session, name: str) -> str:
+    """A finished result of `owner`'s upload `name`; its key."""
+    upload = Upload(pipeline.bucket, user_prefix(owner.uid) + name, 7, 1000, "audio/wav")
+    results.claim_upload(upload, "trace")
+    probabilities = {"dry": 0.9, "wet": 0.05, "not_cough": 0.05}
+    answer = {
+        "label": "dry",
+        "confidence": 0.9,
+        "model": {"version": "1.0.0"},
+        "probabilities": probabilities,
+    }
+    results.mark_done(upload, answer, {})
+    return upload.key
+
+
+def post(api: Any, visitor: Session, body: Any) -> Any:
+    return api.post("/results/feedback", json=body, headers=bearer(visitor.id_token))
+
+
+def test_the_owner_labels_a_result_and_may_change_it(api: Any, pipeline: Pipeline, owner: Session) -> None:
+    key = done_result(pipeline, owner, "a.wav")
+    reply = post(api, owner, {"name": "a.wav", "label": "wet"})
+    assert reply.status_code == 200, reply.get_json()
+    body = reply.get_json()
+    assert (body["key"], body["name"], body["feedback"]["label"]) == (key, f"users/{owner.uid}/a.wav", "wet")
+    assert results.get(key)["feedback"]["label"] == "wet"
+    assert post(api, owner, {"name": f"users/{owner.uid}/a.wav", "label": "not_cough"}).status_code == 200
+    stored = results.get(key)
+    assert stored["feedback"]["label"] == "not_cough" and stored["label"] == "dry"  # the answer stays
+    shown = api.get("/results", query_string={"name": "a.wav"}, headers=bearer(owner.id_token)).get_json()
+    assert shown["feedback"]["label"] == "not_cough"
+
+
+def test_a_stranger_gets_the_same_404_as_for_a_name_that_does_not_exist(
+    api: Any, pipeline: Pipeline, owner: Session
+) -> None:
+    key = done_result(pipeline, owner, "mine.wav")
+    stranger = new_visitor()
+    for name in (f"users/{owner.uid}/mine.wav", "mine.wav", "nothing.wav"):
+        reply = post(api, stranger, {"name": name, "label": "wet"})
+        assert reply.status_code == 404, name
+        assert reply.get_json()["error"]["code"] == "not_found"
+    assert results.get(key)["feedback"] is None
+    anonymous = api.post("/results/feedback", json={"name": "mine.wav", "label": "wet"})
+    assert anonymous.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"name": "b.wav", "label": "inconclusive"}, 400, "label must be one of dry, wet, not_cough"),
+        ({"name": "b.wav", "label": "DRY"}, 400, "not 'DRY'"),
+        ({"name": "b.wav"}, 400, "not None"),
+        ({"name": "../b.wav", "label": "dry"}, 400, ".."),
+        (["b.wav", "dry"], 400, 'Send a JSON object: {"name", "label"}'),
+        ({"name": "b.wav", "label": "dry", "pad": "x" * 20_000}, 413, "over 16384 bytes"),
+    ],
+)
+def test_bad_feedback_is_refused_and_nothing_is_stored(
+    api: Any, pipeline: Pipeline, owner: Session, body: Any, status: int, message: str
+) -> None:
+    key = done_result(pipeline, owner, "b.wav")
+    reply = post(api, owner, body)
+    assert reply.status_code == status
+    assert message in reply.get_json()["error"]["message"]
+    assert results.get(key)["feedback"] is None

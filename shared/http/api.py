@@ -13,7 +13,7 @@ from typing import Any
 
 import flask
 
-from shared import logs
+from shared import logs, startup
 from shared.config import settings
 from shared.errors import InputError
 from shared.faults import is_transient
@@ -21,7 +21,6 @@ from shared.http.cors import cors_headers, preflight_headers
 from shared.http.openapi import CONTENT_TYPE_PATTERN, openapi_document
 from shared.http.signing import signed_upload
 from shared.names import result_key, validate_object_name
-from shared.pipeline import results
 from shared.pipeline.messages import to_json_safe
 
 MAX_REQUEST_BYTES = 16 * 1024
@@ -52,6 +51,8 @@ def get_result(request: flask.Request) -> flask.Response:
         validate_object_name(name)
     except InputError as error:
         raise _input_error(error) from None
+    from shared.pipeline import results  # Firestore's client: not on the path of POST /uploads
+
     key = result_key(settings().UPLOAD_BUCKET, name)
     document = results.get(key)
     if document is None:
@@ -150,4 +151,17 @@ def handle(request: flask.Request) -> flask.Response:
             status, code, message = 500, "internal", "Internal error."
         reply = _json(status, {"error": {"code": code, "message": message}})
     reply.headers.update(cors_headers(request.origin, settings().cors_origins))
+    reply.call_on_close(_connect_results_store)
     return reply
+
+
+def _connect_results_store() -> None:
+    """After a new instance's first reply (a session starts with POST /uploads, which needs no
+    Firestore), import and create the Firestore client, so the first GET /results finds it."""
+    startup.after_first_reply("results store", _connect)
+
+
+def _connect() -> None:
+    from shared.pipeline import results
+
+    results.connect()

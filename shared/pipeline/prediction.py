@@ -17,7 +17,7 @@ from shared.cloud import pubsub
 from shared.config import settings
 from shared.errors import ModelError
 from shared.faults import is_transient
-from shared.ml.model import load_model
+from shared.ml.model import load_model, prefetch
 from shared.pipeline import outcomes
 from shared.pipeline.messages import FeaturesMessage, MessageError
 
@@ -32,6 +32,11 @@ def _model() -> Any:
     model = load_model(uri)
     logs.log_model_loaded(uri, model.name, model.version, (time.perf_counter() - started) * 1000)
     return model
+
+
+def prefetch_model() -> None:
+    """Download MODEL_URI's files ahead of the first message (started by functions/predict.py)."""
+    prefetch(settings().MODEL_URI)
 
 
 def _queue_ms(sent_at: str) -> float | None:

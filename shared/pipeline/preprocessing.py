@@ -46,6 +46,11 @@ def _elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def prefetch_spec() -> None:
+    """Read the model's feature spec ahead of the first upload (started by functions/preprocess.py)."""
+    feature_spec()
+
+
 def preprocess_upload(
     bucket: str, name: str, generation: int, size: int, content_type: str, trace_id: str
 ) -> None:

@@ -193,37 +193,57 @@ class Answer:
 Request = Callable[[str], requests.Response]
 
 
+class Instance:
+    """One function in a new `functions-framework` process (as a Cloud instance starts), stopped by PID."""
+
+    def __init__(self, venv: Path, source: Path, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.port = processes.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [str(venv / "bin" / "functions-framework"), "--target", name, "--source", "main.py"]
+        argv += ["--host", "127.0.0.1", "--port", str(self.port)]
+        self._log = (WORK / "logs" / f"{name}.log").open("ab")
+        self.started = time.perf_counter()
+        self.child = subprocess.Popen(argv, cwd=source, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_listening(self) -> float:
+        """Seconds from spawn until the port accepts connections."""
+        while not _accepts(self.port):
+            if self.child.poll() is not None or time.perf_counter() - self.started > READY_TIMEOUT_S:
+                raise RuntimeError(f"{self.name} did not start; see {self._log.name}")
+            time.sleep(0.002)
+        return time.perf_counter() - self.started
+
+    def cpu_s(self) -> float:
+        return _tree_cpu_s(self.child.pid)
+
+    def stop(self) -> float:
+        """Stop it (SIGINT, as the local stack does) and wait; its peak RSS in MB."""
+        self.child.send_signal(signal.SIGINT)
+        _, _, usage = os.wait4(self.child.pid, 0)
+        self.child.returncode = 0
+        self._log.close()
+        return usage.ru_maxrss / 1024
+
+
 def first_answer(venv: Path, source: Path, name: str, env: dict[str, str], first: Request,
                  second: Request | None = None) -> Answer:  # fmt: skip
-    """Start `functions-framework` for one function, send `first` as soon as the port opens."""
-    port = processes.free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [str(venv / "bin" / "functions-framework"), "--target", name, "--source", "main.py"]
-    argv += ["--host", "127.0.0.1", "--port", str(port)]
-    log = (WORK / "logs" / f"{name}.log").open("ab")
-    started = time.perf_counter()
-    child = subprocess.Popen(argv, cwd=source, env=env, stdout=log, stderr=subprocess.STDOUT)
+    """Start one function in a new process and send `first` as soon as its port opens."""
+    instance = Instance(venv, source, name, env)
     try:
-        while not _accepts(port):
-            if child.poll() is not None or time.perf_counter() - started > READY_TIMEOUT_S:
-                raise RuntimeError(f"{name} did not start; see {log.name}")
-            time.sleep(0.002)
-        listening = time.perf_counter() - started
-        reply = first(url)
-        answered = time.perf_counter() - started
-        cpu = _tree_cpu_s(child.pid)
+        listening = instance.wait_listening()
+        reply = first(instance.url)
+        answered = time.perf_counter() - instance.started
+        cpu = instance.cpu_s()
         reply.raise_for_status()
         second_ms = None
         if second is not None:
             t = time.perf_counter()
-            second(url).raise_for_status()
+            second(instance.url).raise_for_status()
             second_ms = (time.perf_counter() - t) * 1000
     finally:
-        child.send_signal(signal.SIGINT)
-        _, _, usage = os.wait4(child.pid, 0)
-        child.returncode = 0
-        log.close()
-    return Answer(answered, listening, second_ms, cpu, usage.ru_maxrss / 1024)
+        rss_mb = instance.stop()
+    return Answer(answered, listening, second_ms, cpu, rss_mb)
 
 
 def _tree_cpu_s(pid: int) -> float:

@@ -20,7 +20,8 @@ from shared.config import REPO_ROOT
 BENCHMARKS: dict[str, str] = {
     "clip_cost": "offline",
     "cold_start": "offline",
-    "function_cold_start": "offline",
+    "function_cold_start": "starts the emulators of its own",
+    "first_upload": "starts the emulators of its own",
     "hostile": "starts a local stack of its own",
     "faults": "starts a local stack of its own",
     "e2e_latency": "starts a local stack of its own",

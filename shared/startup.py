@@ -1,4 +1,4 @@
-"""Start-up work done off a new instance's first answer: on a background thread, or later.
+"""Start-up work done off a new instance's first answer, on a background thread.
 
 functions-framework imports the function in gunicorn's master process, then forks the
 worker that serves requests. `prefetch` runs a step on a thread of the master while its
@@ -8,9 +8,8 @@ inherits a half-done step (or a lock held by a thread it does not have). A prefe
 must therefore make only what survives a fork: bytes, imported modules, not a gRPC
 channel or a LiteRT interpreter (their threads would not be in the worker).
 
-`after_first_reply` starts a step once, after the first reply has gone out, in the
-process that serves requests: for what the first request does not need (results_api's
-Firestore client when the first call is `POST /uploads`).
+Nothing is warmed after a reply: with request-based billing Cloud Run allots an instance
+no CPU between requests, so such work would only run during the next request anyway.
 """
 
 from __future__ import annotations
@@ -21,26 +20,12 @@ from collections.abc import Callable
 
 from shared import logs
 
-_started: set[str] = set()
-_started_lock = threading.Lock()
-
 
 def prefetch(name: str, step: Callable[[], object]) -> threading.Thread:
     """Run `step` on a background thread now; any fork waits for it to finish first."""
     thread = threading.Thread(target=_run, args=(name, step), name=f"prefetch-{name}", daemon=True)
     thread.start()
     os.register_at_fork(before=thread.join)
-    return thread
-
-
-def after_first_reply(name: str, step: Callable[[], object]) -> threading.Thread | None:
-    """Run `step` on a background thread, the first time this is called for `name` only."""
-    with _started_lock:
-        if name in _started:
-            return None
-        _started.add(name)
-    thread = threading.Thread(target=_run, args=(name, step), name=f"warm-{name}", daemon=True)
-    thread.start()
     return thread
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import flask
 
-from shared import logs, startup
+from shared import logs
 from shared.config import settings
 from shared.errors import InputError
 from shared.faults import is_transient
@@ -51,7 +51,11 @@ def get_result(request: flask.Request) -> flask.Response:
         validate_object_name(name)
     except InputError as error:
         raise _input_error(error) from None
-    from shared.pipeline import results  # Firestore's client: not on the path of POST /uploads
+    # Firestore's client (a third of this function's imports) loads on the first read: a
+    # session's first call is POST /uploads, and the page's first polls run while the upload
+    # is still being processed. Not warmed after the first reply: Cloud Run allots no CPU
+    # between requests, and locally it would compete with preprocess's start.
+    from shared.pipeline import results
 
     key = result_key(settings().UPLOAD_BUCKET, name)
     document = results.get(key)
@@ -151,17 +155,4 @@ def handle(request: flask.Request) -> flask.Response:
             status, code, message = 500, "internal", "Internal error."
         reply = _json(status, {"error": {"code": code, "message": message}})
     reply.headers.update(cors_headers(request.origin, settings().cors_origins))
-    reply.call_on_close(_connect_results_store)
     return reply
-
-
-def _connect_results_store() -> None:
-    """After a new instance's first reply (a session starts with POST /uploads, which needs no
-    Firestore), import and create the Firestore client, so the first GET /results finds it."""
-    startup.after_first_reply("results store", _connect)
-
-
-def _connect() -> None:
-    from shared.pipeline import results
-
-    results.connect()

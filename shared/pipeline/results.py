@@ -58,11 +58,6 @@ def _client() -> Any:
     return firestore.client(app)
 
 
-def connect() -> None:
-    """Create the client now rather than on the first read or write (a new instance's warm-up)."""
-    _db()
-
-
 def _ref(key: str) -> DocumentReference:
     return _db().collection(settings().RESULTS_COLLECTION).document(key)
 

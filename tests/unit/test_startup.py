@@ -70,19 +70,12 @@ def test_a_fork_waits_for_a_prefetch_so_the_child_has_its_result() -> None:
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-def test_after_first_reply_runs_a_step_once_and_logs_a_failure(capsys: pytest.CaptureFixture[str]) -> None:
-    calls: list[int] = []
-
+def test_a_failed_prefetch_is_logged_and_left_to_the_request(capsys: pytest.CaptureFixture[str]) -> None:
     def failing() -> None:
-        calls.append(1)
         raise RuntimeError("store unavailable")
 
-    first = startup.after_first_reply("test once", failing)
-    assert first is not None
-    first.join()
-    assert startup.after_first_reply("test once", failing) is None
-    assert calls == [1]
-    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "test once" in x]
+    startup.prefetch("test failing step", failing).join()
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "test failing step" in x]
     assert line["severity"] == "WARNING" and line["error"] == "store unavailable"
 
 

@@ -11,7 +11,10 @@ archive (main.py + shared/ + requirements.txt) unpacked into a directory, served
 requirements.txt, against the real emulators (Firestore, Pub/Sub, fake-gcs; the model is
 read from gs:// as on Cloud). The clock runs from spawn until the HTTP reply to the first
 event arrives (`subprocess` + `time.perf_counter`); the port opening on the way is
-recorded too, and the process's CPU time and peak RSS come from `os.wait4` after it stops.
+recorded too, as are the CPU seconds the process and gunicorn's worker used until that
+reply (/proc/<pid>/stat: the time one dedicated core needs, whatever else runs) and the
+peak RSS (`os.wait4`). Run as root, everything runs at nice -10, so that the other work on
+a shared machine pre-empts the timed processes less (see `claim_a_core`).
 
 The events are the pipeline's own: preprocess gets an `object.v1.finalized` event for a
 new upload; predict gets the features message preprocess published for it; results_api
@@ -85,6 +88,19 @@ IMPORTS = {
     "av (PyAV)": "import av",
     "ai_edge_litert": "from ai_edge_litert.interpreter import Interpreter",
 }
+
+
+def claim_a_core() -> bool:
+    """Run this process, and the emulators and functions it starts, at nice -10 when allowed.
+
+    The goal is a figure "on a full core"; on a shared machine other work would otherwise
+    pre-empt the processes being timed (it only waits a little longer for the same CPU).
+    Returns whether it applied (it needs root); the JSON records it."""
+    try:
+        os.nice(-10)
+    except PermissionError:
+        return False
+    return True
 
 
 def runtime_venv(state: str) -> Path:
@@ -460,12 +476,14 @@ def main() -> int:
     args = parser.parse_args()
     (WORK / "logs").mkdir(parents=True, exist_ok=True)
     trees = {"this": code_tree(None), "baseline": code_tree(args.baseline)}
+    prioritised = claim_a_core()
     report: dict[str, Any] = {
         "what": "new process -> reply to its first real event/request, functions-framework from a "
         "requirements.txt-only venv, real emulators; medians of paired runs",
         "baseline": args.baseline,
         "runs": args.runs,
         "load_average_before": os.getloadavg()[0],
+        "nice_minus_10": prioritised,
         "states": {},
     }
     with emulators_with_resources() as env:

@@ -21,8 +21,8 @@ locals {
   # overlap and the same small size is cheapest (with steady traffic, cpu = "1" and
   # concurrency = 20 share instances).
   # Cold start (bench/function_cold_start.py): a new instance's first answer takes
-  # 0.4–0.8 s of one full core (README, "Sizing and cold start"), about three times that at
-  # 0.333 vCPU. What the platform offers against it, and what it costs:
+  # 0.43–0.71 s of one full core (README, "Sizing and cold start"), about three times that
+  # at 0.333 vCPU. What the platform offers against it, and what it costs:
   # - var.min_instances: warm instances, billed at the idle rate (~$5.5 a month each at
   #   512Mi / 0.333 vCPU); default none.
   # - cpu = "1" for a function (var.function_sizing): cold starts at full-core speed, and

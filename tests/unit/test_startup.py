@@ -24,7 +24,7 @@ NOT_IMPORTED = {
         "ai_edge_litert",
         "google.cloud.pubsub_v1",
         "numpy",
-        "firebase_admin",
+        "firebase_admin.firestore",  # firebase_admin itself is fine (Auth needs it, not Firestore)
         "google.cloud.firestore",
     ),
     "predict": AUDIO_DECODERS,

@@ -20,7 +20,8 @@ from shared.config import REPO_ROOT
 BENCHMARKS: dict[str, str] = {
     "clip_cost": "offline",
     "cold_start": "offline",
-    "function_cold_start": "offline",
+    "function_cold_start": "starts the emulators of its own",
+    "first_upload": "starts the emulators of its own",
     "model_versions": "offline",
     "pointer_overhead": "starts emulators of its own",
     "hostile": "starts a local stack of its own",

@@ -5,8 +5,11 @@ from __future__ import annotations
 import functions_framework
 from cloudevents.http import CloudEvent
 
+from shared import startup
 from shared.pipeline.events import PUBLISHED, is_event_type, pubsub_message
-from shared.pipeline.prediction import predict_features
+from shared.pipeline.prediction import predict_features, prefetch_model
+
+startup.prefetch("model", prefetch_model)  # the download overlaps the rest of the start-up
 
 
 @functions_framework.cloud_event

@@ -5,8 +5,11 @@ from __future__ import annotations
 import functions_framework
 from cloudevents.http import CloudEvent
 
+from shared import startup
 from shared.pipeline.events import FINALIZED, is_event_type, trace_id_of
-from shared.pipeline.preprocessing import preprocess_upload
+from shared.pipeline.preprocessing import prefetch_spec, preprocess_upload
+
+startup.prefetch("feature spec", prefetch_spec)  # metadata.json's download overlaps the start-up
 
 
 @functions_framework.cloud_event

@@ -10,6 +10,7 @@ Run functions gen2 are billed at). Free tier ignored (it is per billing account)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ WEB_DIST = Path(__file__).resolve().parents[1] / "frontend_stub" / "dist"
 PRICE_VCPU_S = 0.000024  # USD per vCPU-second
 PRICE_GIB_S = 0.0000025  # USD per GiB-second
 PRICE_REQUEST = 0.40 / 1e6  # USD per request
+# A warm instance (min_instances) while it serves nothing: the idle rate, billed all month.
+PRICE_IDLE_VCPU_S = 0.0000025  # USD per vCPU-second
+PRICE_IDLE_GIB_S = 0.0000025  # USD per GiB-second
+MONTH_S = 730 * 3600
 BILLING_STEP_S = 0.1  # billable time is rounded up to 100 ms
 
 # Around the functions (same date): Firestore Standard document writes/reads, Cloud
@@ -35,10 +40,11 @@ PRICE_PUBSUB_TIB = 40.0
 PRICE_EGRESS_GIB = 0.12
 CONFIG_JSON_BYTES = 100  # {"apiUrl": "https://results-api-….run.app"}
 
-# Measured (DESIGN.md, 2 cores): serving work per call ~10–30 ms of one core; a cold start
-# (process start → first answer) 0.22–0.35 s with numpy + PyAV + LiteRT.
+# Measured (DESIGN.md, 2 cores): serving work per call ~10–30 ms of one core. A deployed
+# predict's cold start (new process → its first answer, bytecode as the Cloud build leaves
+# it) needs 0.70 s of one core (bench/results/function_cold_start.json).
 COMPUTE_S_AT_1_VCPU = (0.010, 0.030)
-COLD_START_S = 0.3
+COLD_START_S = 0.7
 # The function this project replaces: Keras + librosa in one HTTP function, 1 GiB
 # (0.583 vCPU, the platform's pairing), 1.6–3 s for the one HTTP call that did everything.
 # The page polls GET /results after 250 ms, then ×1.5 (frontend_stub/src/lib/poll.js):
@@ -97,6 +103,11 @@ def call_cost(memory_gib: float, vcpu: float, busy_s: float) -> float:
     return seconds * (vcpu * PRICE_VCPU_S + memory_gib * PRICE_GIB_S) + PRICE_REQUEST
 
 
+def idle_month_cost(s: Sizing) -> float:
+    """A month of one instance kept warm by min_instances and serving nothing."""
+    return MONTH_S * (s.vcpu * PRICE_IDLE_VCPU_S + s.memory_gib * PRICE_IDLE_GIB_S)
+
+
 def per_million(cost: float) -> str:
     return f"${cost * 1e6:,.2f}"
 
@@ -133,6 +144,15 @@ def report() -> str:
     lines.append(
         f"  a cold start adds ~{cold_s:.1f} s at {predict.cpu} vCPU:"
         f" {per_million(cold)} per million cold starts"
+    )
+    lines.append("  one warm instance (min_instances = 1), idle all month, at the idle rate:")
+    for name, s in sizing.items():
+        lines.append(f"    {name:12} {s.memory} / {s.cpu} vCPU: ${idle_month_cost(s):.2f} a month")
+    one_vcpu = dataclasses.replace(predict, cpu="1")
+    ratio = call_cost(one_vcpu.memory_gib, 1.0, 0.1) / call_cost(predict.memory_gib, predict.vcpu, 0.1)
+    lines.append(
+        f"  cpu = 1 instead of {predict.cpu} (a cold start at full-core speed):"
+        f" {ratio:.1f}x the cost of each 100 ms billed"
     )
     original = [call_cost(ORIGINAL["memory_gib"], ORIGINAL["cpu"], s) for s in ORIGINAL["seconds"]]
     lines += [

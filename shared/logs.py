@@ -73,6 +73,12 @@ def _error_fields(error: BaseException) -> dict[str, str]:
 # --- events that are not for us -------------------------------------------------------------
 
 
+def log_startup_step_failed(step: str, error: BaseException) -> None:
+    """A start-up step done ahead of need failed; the request that needs it will try again."""
+    message = f"Start-up step {step} failed; the first request that needs it retries it"
+    _emit("WARNING", message, step=step, **_error_fields(error))
+
+
 def log_event_ignored(stage: str, event_type: str, reason: str) -> None:
     _emit("WARNING", f"Ignored a {event_type} event: {reason}", stage=stage, event_type=event_type)
 

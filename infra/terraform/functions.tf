@@ -14,15 +14,23 @@ locals {
     RETENTION_DAYS       = tostring(var.retention_days) # expire_at of every result written
   }
 
-  # Sizing. Serving imports numpy, PyAV and LiteRT only (~65 MB RSS measured; no
-  # TensorFlow), and one call is ~10–30 ms of CPU at 1 vCPU, so the pipeline functions take
-  # the platform's 512 MiB / 0.333 vCPU pair: a call still fits Cloud Run's 100 ms billing
-  # step, and below 1 vCPU an instance serves one request at a time (a platform rule).
-  # results_api waits on Firestore and IAM signBlob, not on its CPU; a million
-  # classifications a month is 0.4 a second, so requests rarely overlap and the same small
-  # size is cheapest (with steady traffic, cpu = "1" and concurrency = 20 share instances).
-  # min_instances = 0 scales to zero; a cold start costs ~0.3 s of imports locally (longer
-  # on a fraction of a vCPU): set min_instances = 1 on predict/results_api if that matters.
+  # Sizing. Serving imports numpy, LiteRT (predict), soundfile/soxr/PyAV (preprocess), Flask
+  # and the Google clients (~90 MB RSS; no TensorFlow), and one call is ~10–30 ms of CPU at
+  # 1 vCPU, so the pipeline functions take the platform's 512 MiB / 0.333 vCPU pair: a call
+  # still fits Cloud Run's 100 ms billing step, and below 1 vCPU an instance serves one
+  # request at a time (a platform rule). results_api waits on Firestore and IAM signBlob, not
+  # on its CPU; a million classifications a month is 0.4 a second, so requests rarely
+  # overlap and the same small size is cheapest (with steady traffic, cpu = "1" and
+  # concurrency = 20 share instances).
+  # Cold start (bench/function_cold_start.py): a new instance's first answer takes
+  # 0.43–0.71 s of one full core (README, "Sizing and cold start"), about three times that
+  # at 0.333 vCPU. What the platform offers against it, and what it costs:
+  # - var.min_instances: warm instances, billed at the idle rate (~$5.5 a month each at
+  #   512Mi / 0.333 vCPU); default none.
+  # - cpu = "1" for a function (var.function_sizing): cold starts at full-core speed, and
+  #   a 100 ms call costs 2.2x the 0.333 vCPU one (infra/cost.py).
+  # - Startup CPU boost: a Cloud Run setting that the Cloud Functions v2 API, and so
+  #   google_cloudfunctions2_function, does not expose; it is not set here (README).
   sizing_defaults = {
     preprocess  = { memory = "512Mi", cpu = "0.333", timeout_s = 60, concurrency = 1, min_instances = 0, max_instances = 20 }
     predict     = { memory = "512Mi", cpu = "0.333", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 20 }
@@ -31,7 +39,11 @@ locals {
   }
   sizing = {
     for name, defaults in local.sizing_defaults :
-    name => merge(defaults, { for key, value in try(var.function_sizing[name], {}) : key => value if value != null })
+    name => merge(
+      defaults,
+      { for key, value in try(var.function_sizing[name], {}) : key => value if value != null },
+      { min_instances = lookup(var.min_instances, name, defaults.min_instances) },
+    )
   }
 
   functions = {

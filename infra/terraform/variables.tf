@@ -102,19 +102,28 @@ variable "log_level" {
 }
 
 variable "function_sizing" {
-  description = "Per-function overrides of the sizing defaults (local.sizing_defaults in functions.tf), e.g. { predict = { min_instances = 1 } }."
+  description = "Per-function overrides of the sizing defaults (local.sizing_defaults in functions.tf), e.g. { predict = { cpu = \"1\" } }. Warm instances are var.min_instances."
   type = map(object({
     memory        = optional(string)
     cpu           = optional(string)
     timeout_s     = optional(number)
     concurrency   = optional(number)
-    min_instances = optional(number)
     max_instances = optional(number)
   }))
   default = {}
   validation {
     condition     = alltrue([for name in keys(var.function_sizing) : contains(["preprocess", "predict", "results_api", "dead_letter"], name)])
     error_message = "function_sizing keys are function entry points: preprocess, predict, results_api, dead_letter."
+  }
+}
+
+variable "min_instances" {
+  description = "Instances kept warm per function, e.g. { predict = 1 }; a function not named keeps 0 (scales to zero: the first event after an idle spell pays a cold start). Each warm instance is billed at Cloud Run's idle rate around the clock: ~$5.5 a month at 512Mi / 0.333 vCPU (infra/cost.py; README, \"Sizing and cold start\")."
+  type        = map(number)
+  default     = {}
+  validation {
+    condition     = alltrue([for name, count in var.min_instances : contains(["preprocess", "predict", "results_api", "dead_letter"], name) && count >= 0 && floor(count) == count])
+    error_message = "min_instances maps function entry points (preprocess, predict, results_api, dead_letter) to a whole number >= 0."
   }
 }
 

@@ -17,7 +17,6 @@ from typing import Any
 import flask
 
 from shared import logs
-from shared.accounts import erasure
 from shared.accounts.identity import Unauthenticated, caller_uid
 from shared.accounts.ownership import ForeignName, owned_name
 from shared.config import settings
@@ -27,9 +26,12 @@ from shared.http.cors import cors_headers, preflight_headers
 from shared.http.openapi import CONTENT_TYPE_PATTERN, openapi_document
 from shared.http.signing import signed_upload
 from shared.names import result_key
-from shared.pipeline import results
 from shared.pipeline.messages import public_fields, to_json_safe
-from shared.registry import feedback
+
+# Firestore's client (a third of results_api's imports) loads with the first route that reads
+# or erases: a session's first call is POST /uploads, which needs none of it, and the page's
+# first polls run while the upload is still being processed. Not warmed after a reply: Cloud
+# Run allots no CPU between requests, and locally it would compete with preprocess's start.
 
 MAX_REQUEST_BYTES = 16 * 1024
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -92,6 +94,8 @@ def get_results(request: flask.Request, uid: str) -> flask.Response:
 
 def _owned_result(uid: str, name: str, asked: str) -> tuple[str, dict[str, Any]]:
     """The caller's result of `name` (their full name for `asked`); 404 when it is not theirs."""
+    from shared.pipeline import results
+
     key = result_key(settings().UPLOAD_BUCKET, name)
     document = results.get(key)
     if document is None or document.get("owner") != uid:
@@ -109,6 +113,8 @@ def post_feedback(request: flask.Request, uid: str) -> flask.Response:
         raise _input_error(error) from None
     except ForeignName:
         raise _not_found(name) from None
+    from shared.registry import feedback
+
     key, document = _owned_result(uid, full_name, name)
     labels = feedback.allowed_labels(document)
     if label not in labels:
@@ -137,6 +143,8 @@ def _page_size(raw: str | None) -> int:
 
 
 def _list_results(request: flask.Request, uid: str) -> flask.Response:
+    from shared.pipeline import results
+
     limit = _page_size(request.args.get("limit"))
     try:
         page = results.owned_page(uid, limit, request.args.get("page_token") or None)
@@ -153,6 +161,8 @@ def _list_results(request: flask.Request, uid: str) -> flask.Response:
 
 def delete_result(request: flask.Request, uid: str) -> flask.Response:
     """Erase one of the caller's uploads: every generation of the object, the result, its markers."""
+    from shared.accounts import erasure
+
     name = _own_name(uid, request)
     if not erasure.erase_upload(name):
         raise _not_found(request.args["name"])
@@ -161,6 +171,8 @@ def delete_result(request: flask.Request, uid: str) -> flask.Response:
 
 def delete_me(request: flask.Request, uid: str) -> flask.Response:
     """Erase everything of the caller, then the account itself."""
+    from shared.accounts import erasure
+
     erasure.erase_account(uid)
     return flask.Response(status=204)
 

@@ -199,6 +199,7 @@ def _interpreter(tflite: bytes, uri: str) -> Any:
 
 
 _load_lock = threading.Lock()
+_prefetched: dict[tuple[str, str], bytes] = {}  # by prefetch, for the next read of each file
 
 
 def load_model(uri: str) -> CoughModel:
@@ -238,12 +239,22 @@ def _metadata(uri: str) -> dict[str, Any]:
 
 def _read(uri: str, filename: str) -> bytes:
     if uri.startswith("gs://"):
-        return _read_gcs(uri, filename)
+        prefetched = _prefetched.pop((uri, filename), None)
+        return _read_gcs(uri, filename) if prefetched is None else prefetched
     path = Path(uri) / filename
     try:
         return path.read_bytes()
     except OSError as error:
         raise ModelError(f"Cannot read the model file {path}: {error.strerror or error}") from None
+
+
+def prefetch(uri: str) -> None:
+    """Download a gs:// model's files now (a new instance overlaps this with its start-up); the
+    next load_model(uri) takes them from memory, once. A local folder is read when loaded."""
+    uri = _normalise(uri)
+    if uri.startswith("gs://"):
+        for filename in (METADATA_FILE, MODEL_FILE):
+            _prefetched[uri, filename] = _read_gcs(uri, filename)
 
 
 def _read_gcs(uri: str, filename: str) -> bytes:

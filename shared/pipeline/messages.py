@@ -11,11 +11,12 @@ import binascii
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.names import result_key
+
+if TYPE_CHECKING:  # numpy is imported where a features message is built or read: results_api
+    import numpy as np  # and dead_letter's upload events never need it (cold start, issue 12)
 
 FEATURES_SCHEMA = "coughcloud.features.v1"
 
@@ -83,6 +84,8 @@ class FeaturesMessage:
         }
 
     def to_bytes(self) -> bytes:
+        import numpy as np
+
         matrix = np.ascontiguousarray(self.features, dtype="<f4")
         body = {
             "schema": FEATURES_SCHEMA,
@@ -103,6 +106,8 @@ class FeaturesMessage:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> FeaturesMessage:
+        import numpy as np
+
         try:
             body = json.loads(data)
             if not isinstance(body, dict):

@@ -16,12 +16,20 @@ from shared.cloud import pubsub
 from shared.config import settings
 from shared.errors import ModelError
 from shared.faults import is_transient
+from shared.ml.model import prefetch
 from shared.pipeline import outcomes
 from shared.pipeline.messages import FeaturesMessage, MessageError
 from shared.registry.routing import Choice
-from shared.registry.serving import Served, load_version, model_for
+from shared.registry.serving import Served, load_version, location, model_for
 
 STAGE = "predict"
+
+
+def prefetch_model() -> None:
+    """Download the deployed version's files ahead of the first message (started by
+    functions/predict.py); a version a message names otherwise loads when it first comes."""
+    where = location()
+    prefetch(where.registry.uri(where.version))
 
 
 def _queue_ms(sent_at: str) -> float | None:

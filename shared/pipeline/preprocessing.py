@@ -29,7 +29,7 @@ from shared.ml.features import mfcc
 from shared.names import validate_object_name
 from shared.pipeline import outcomes, results
 from shared.pipeline.messages import AudioFacts, FeaturesMessage, Upload
-from shared.registry.serving import choose_for
+from shared.registry.serving import choose_for, location, spec_of
 
 T = TypeVar("T")
 
@@ -45,6 +45,12 @@ def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
 
 def _elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def prefetch_spec() -> None:
+    """Read the deployed version's feature spec ahead of the first upload (started by
+    functions/preprocess.py); the pointer is read on the first upload (no gRPC before a fork)."""
+    spec_of(location().version)
 
 
 def preprocess_upload(

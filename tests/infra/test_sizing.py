@@ -6,7 +6,16 @@ import subprocess
 import sys
 
 from shared.config import Settings
-from tests.infra.terraform import REPO, deployed_functions, function_sizing, locals_, resources, unwrap
+from tests.infra.terraform import (
+    REPO,
+    _parsed,
+    deployed_functions,
+    function_sizing,
+    locals_,
+    resources,
+    unwrap,
+    variable_default,
+)
 
 
 def test_every_function_is_sized_and_the_cost_script_reads_the_same_table():
@@ -34,6 +43,24 @@ def test_serving_stays_lean_and_scales_to_zero():
     for name, s in function_sizing().items():
         assert s.memory_gib <= 0.5, f"{name}: serving needs ~65 MB; more than 512 MiB is waste"
         assert s.min_instances == 0, name
+
+
+def test_warm_instances_are_one_variable_that_defaults_to_none():
+    assert variable_default("min_instances") == {}
+    merge = locals_()["sizing"]
+    assert "lookup(var.min_instances,name,defaults.min_instances)" in merge
+    [overrides] = [b["function_sizing"] for b in _parsed()["variable"] if "function_sizing" in b]
+    assert "min_instances" not in str(overrides["type"])  # one place to set it, not two
+
+
+def test_cost_script_prices_a_warm_instance_of_every_function():
+    output = subprocess.run(
+        [sys.executable, str(REPO / "infra" / "cost.py")], check=True, capture_output=True, text=True
+    ).stdout
+    warm = output.split("one warm instance (min_instances = 1)")[1]
+    for name, s in function_sizing().items():
+        assert f"{name:12} {s.memory} / {s.cpu} vCPU: $" in warm
+    assert "$5.47 a month" in warm  # 512Mi / 0.333 vCPU at the idle rate, 730 hours
 
 
 def test_preprocess_outlives_its_decode_budget():

@@ -74,6 +74,15 @@ def upload_model(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> str:
     return uri
 
 
+def upload_shipped_models(config: Settings) -> str:
+    """Copy every version shipped beside the default into the models bucket (the older ones are
+    there to roll back to, as on Cloud); return the default's MODEL_URI."""
+    for model_dir in sorted(BUNDLED_MODEL_DIR.parent.iterdir()):
+        if (model_dir / "metadata.json").is_file():
+            upload_model(config, model_dir)
+    return model_uri(config)
+
+
 def seed_model_pointer(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> bool:
     """The pointer document's first champion, the shipped model (as Terraform seeds it on Cloud);
     whether it was created (never overwritten)."""

@@ -189,7 +189,7 @@ def start_stack(options: StackOptions) -> Stack:
         settings.cache_clear()
         resources.create_buckets(config)
         resources.create_topics_and_subscriptions(config)
-        resources.upload_model(config)
+        resources.upload_shipped_models(config)
         resources.seed_model_pointer(config)
         resources.signing_key_file(key, config.GOOGLE_CLOUD_PROJECT)
         phases["resources_made"] = time.monotonic() - t0

@@ -178,14 +178,16 @@ def _listing(location: Location) -> tuple[ModelPointer, bool, list[dict[str, Any
     rows = []
     for version in artifacts.list_versions(registry):
         meta = artifacts.metadata(registry, version)
-        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+        metrics = _dict(meta.get("metrics"))
+        synthetic = _dict(metrics.get("synthetic"))  # 1.1.0 on: synthetic and held-out real apart
         training = meta.get("training_data") if isinstance(meta.get("training_data"), dict) else {}
         rows.append(
             {
                 "version": version,
                 "aliases": current.alias_of(version),
-                "accuracy": metrics.get("accuracy"),
+                "accuracy": synthetic.get("accuracy", metrics.get("accuracy")),
                 "inconclusive_rate": metrics.get("inconclusive_rate"),
+                "real_non_cough_called_cough": _dict(metrics.get("held_out_real")).get("called_cough_rate"),
                 "training_data": training.get("kind"),
                 "sha256": meta.get("sha256"),
             }
@@ -201,16 +203,22 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     source = "" if stored else "  (no pointer document yet: MODEL_URI's version serves)"
     print(f"{location.registry.name} in {location.registry.root}{source}")
-    print(f"{'version':<16} {'aliases':<28} {'accuracy':>9} {'inconcl.':>9}  training data")
+    heading = f"{'version':<16} {'aliases':<28} {'accuracy':>9} {'inconcl.':>9} {'real→cough':>10}"
+    print(f"{heading}  training data")
     for row in rows:
         aliases = ", ".join(row["aliases"]) or "-"
         if row["version"] == current.canary:
             aliases = aliases.replace("canary", f"canary {current.percent}%")
         print(
             f"{row['version']:<16} {aliases:<28} {_number(row['accuracy']):>9} "
-            f"{_number(row['inconclusive_rate']):>9}  {row['training_data'] or '-'}"
+            f"{_number(row['inconclusive_rate']):>9} {_number(row['real_non_cough_called_cough']):>10}  "
+            f"{row['training_data'] or '-'}"
         )
     return 0
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _number(value: Any) -> str:

@@ -1,5 +1,5 @@
 """Issue 11's "done when", on the running local stack and without restarting anything: push a
-copy of the shipped model (1.0.0) as another version, promote it and see new results answered
+copy of the default model as another version, promote it and see new results answered
 by it; shadow the old one and see `shadow` on results (never published; the HTTP API's
 stripping of it is tested in tests/unit/registry/test_serving.py, with a visitor's token);
 roll back and see the old version answer again; `models compare` compares them; `models
@@ -61,8 +61,11 @@ def test_push_promote_shadow_rollback_compare_without_a_restart(
     # `coughcloud up` seeded the shipped model as champion (tests/unit/registry/test_store.py);
     # the Firestore outage test restarts the in-memory emulator, so the document may be gone:
     # then MODEL_URI's version, the same one, serves (and the functions keep their last good).
-    first = json.loads(models(stack, "list", "--format", "json").stdout)["pointer"]["champion"]
+    listing = json.loads(models(stack, "list", "--format", "json").stdout)
+    first = listing["pointer"]["champion"]
     assert first == BUNDLED_MODEL_DIR.name
+    shipped = sorted(p.name for p in BUNDLED_MODEL_DIR.parent.iterdir() if (p / "metadata.json").is_file())
+    assert {"1.0.0", first} <= set(shipped) <= {row["version"] for row in listing["versions"]}
     try:
         models(stack, "push", str(BUNDLED_MODEL_DIR), "--version", version)  # a copy, as another version
         assert upload(bucket, env)["model"]["version"] == first

@@ -20,9 +20,8 @@ SPEC = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["feature_sp
 
 @pytest.fixture
 def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
-    """`<tmp>/registry/cough-classifier/1.0.0` (a copy of the shipped model) as MODEL_URI."""
-    first = tmp_path / "registry" / NAME / "1.0.0"
-    shutil.copytree(BUNDLED_MODEL_DIR, first, ignore=shutil.ignore_patterns("*.keras", "report"))
+    """`<tmp>/registry/cough-classifier/1.0.0` (a copy of the shipped default) as MODEL_URI."""
+    first = add_version(Registry(str(tmp_path / "registry" / NAME), NAME), tmp_path, "1.0.0")
     monkeypatch.setenv("MODEL_URI", str(first))
     monkeypatch.setenv("MODELS_COLLECTION", f"models-{uuid.uuid4().hex[:10]}")
     settings.cache_clear()
@@ -33,7 +32,9 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
 def model_folder(tmp_path: Path, version: str, **changes: object) -> Path:
     """A copy of the shipped model as a folder to push, its metadata changed by `changes`."""
     folder = tmp_path / "to-push" / version
-    shutil.copytree(BUNDLED_MODEL_DIR, folder, ignore=shutil.ignore_patterns("*.keras", "report"))
+    shutil.copytree(
+        BUNDLED_MODEL_DIR, folder, ignore=shutil.ignore_patterns("*.keras", "report"), dirs_exist_ok=True
+    )
     meta = json.loads((folder / "metadata.json").read_text())
     meta.update({"version": version, **changes})
     (folder / "metadata.json").write_text(json.dumps(meta))

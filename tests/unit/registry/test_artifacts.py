@@ -14,6 +14,8 @@ from shared.registry.artifacts import Registry, default_location
 from shared.registry.pointer import Refusal
 from tests.unit.registry.conftest import SPEC, model_folder
 
+SHIPPED_SHA256 = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["sha256"]
+
 
 def files(registry: Registry) -> list[str]:
     return sorted(str(p.relative_to(registry.root)) for p in Path(registry.root).rglob("*") if p.is_file())
@@ -41,7 +43,7 @@ def test_push_as_another_version_rewrites_only_the_version(registry: Registry, t
 @pytest.mark.parametrize(
     ("changes", "version", "message"),
     [
-        ({"sha256": "0" * 64}, None, "model.tflite has sha256 2d6b7f46"),
+        ({"sha256": "0" * 64}, None, f"model.tflite has sha256 {SHIPPED_SHA256[:8]}"),
         ({"feature_spec": {**SPEC, "window": "hamming"}}, None, "window='hamming' unsupported"),
         ({"feature_spec": {**SPEC, "fmax": 12000.0}}, None, "fmax <= sample_rate / 2"),
         ({"feature_spec": {**SPEC, "n_mfcc": 13}}, None, r"takes \[1, 20, 100\]"),

@@ -45,6 +45,10 @@ def test_push_promote_shadow_canary_rollback_and_the_history(
     assert models(target, "list", "--format", "json") == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed["stored"] is False and listed["pointer"]["champion"] == "1.0.0"
+    [row] = listed["versions"]  # the shipped default's figures, copied in as 1.0.0
+    metrics = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["metrics"]
+    assert row["accuracy"] == metrics["synthetic"]["accuracy"]
+    assert row["real_non_cough_called_cough"] == metrics["held_out_real"]["called_cough_rate"]
 
     assert models(target, "push", str(BUNDLED_MODEL_DIR), "--version", "1.0.1") == 0
     assert "pushed cough-classifier 1.0.1" in capsys.readouterr().out

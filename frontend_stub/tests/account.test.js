@@ -5,6 +5,7 @@ import {
   authErrorMessage,
   continueWithEmail,
   isSessionEnded,
+  sessionScope,
   signInOutcomeMessage,
 } from "../src/lib/account.js";
 
@@ -32,6 +33,16 @@ test("the signed-in state in words: a guest, an email, or not yet", () => {
   assert.equal(accountLabel(guest), "Guest (anonymous account on this browser)");
   assert.equal(accountLabel({ uid: "u", isAnonymous: false, email: "ana@example.com" }), "ana@example.com");
   assert.equal(accountLabel(null), "Signing you in…");
+});
+
+test("on the origin every public bucket shares, a sign-in is kept for the tab only, and the guest is told", () => {
+  assert.equal(sessionScope("https://storage.googleapis.com"), "tab");
+  for (const own of ["https://coughcloud.example.org", "http://127.0.0.1:5173", "https://storage.googleapis.com.evil.test"]) {
+    assert.equal(sessionScope(own), "browser", own);
+  }
+  const guest = { uid: "g", isAnonymous: true, email: null };
+  assert.match(accountLabel(guest, "tab"), /until this tab closes/);
+  assert.equal(accountLabel({ uid: "u", isAnonymous: false, email: "ana@example.com" }, "tab"), "ana@example.com");
 });
 
 test("a guest with a new email is linked: same account, so the uploads carry over", async () => {

@@ -2,10 +2,24 @@
 // the email (so its uploads carry over); an email that already has an account is signed in to.
 // Pure logic: the Firebase calls are passed in (src/lib/firebaseSession.js wires the real ones).
 
+// Origins many sites share: every public Cloud Storage bucket is served from this one, so a
+// session kept in its storage would be readable by a page from any other bucket. There the
+// sign-in is kept for the tab only; on the page's own domain (or localhost) for the browser.
+const SHARED_ORIGINS = new Set(["https://storage.googleapis.com"]);
+
+/** How long the sign-in is kept on `origin`: "tab" (a shared origin) or "browser". */
+export function sessionScope(origin) {
+  return SHARED_ORIGINS.has(origin) ? "tab" : "browser";
+}
+
 /** The signed-in state in words: the email, or a guest for an anonymous account. */
-export function accountLabel(user) {
+export function accountLabel(user, scope = "browser") {
   if (!user) return "Signing you in…";
-  if (user.isAnonymous) return "Guest (anonymous account on this browser)";
+  if (user.isAnonymous) {
+    return scope === "tab"
+      ? "Guest (anonymous account, kept until this tab closes: sign in with an email to come back)"
+      : "Guest (anonymous account on this browser)";
+  }
   return user.email ?? "Signed in";
 }
 

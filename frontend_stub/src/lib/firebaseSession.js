@@ -5,6 +5,7 @@ import { initializeApp } from "firebase/app";
 import {
   EmailAuthProvider,
   browserLocalPersistence,
+  browserSessionPersistence,
   connectAuthEmulator,
   indexedDBLocalPersistence,
   initializeAuth,
@@ -14,7 +15,7 @@ import {
   signInWithEmailAndPassword,
   signOut,
 } from "firebase/auth";
-import { continueWithEmail } from "./account.js";
+import { continueWithEmail, sessionScope } from "./account.js";
 
 /** The plain facts the page shows about a Firebase user (never the user object itself). */
 function snapshot(user) {
@@ -29,7 +30,12 @@ export function startSession(firebase, { onUser, onError }) {
   const app = initializeApp({ apiKey: firebase.apiKey, authDomain: firebase.authDomain, projectId: firebase.projectId });
   // getAuth() would add the popup/redirect resolver, which can load Google's auth iframe on its
   // own; email and anonymous sign-in need none of it (and the local stack must work offline).
-  const auth = initializeAuth(app, { persistence: [indexedDBLocalPersistence, browserLocalPersistence] });
+  // On a shared origin (sessionScope) the session lives in sessionStorage: out of reach of
+  // other tabs' pages from other buckets, and gone with the tab.
+  const scope = sessionScope(window.location.origin);
+  const persistence =
+    scope === "tab" ? [browserSessionPersistence] : [indexedDBLocalPersistence, browserLocalPersistence];
+  const auth = initializeAuth(app, { persistence });
   if (firebase.authEmulatorUrl) connectAuthEmulator(auth, firebase.authEmulatorUrl, { disableWarnings: true });
 
   onAuthStateChanged(auth, (user) => {
@@ -39,6 +45,9 @@ export function startSession(firebase, { onUser, onError }) {
   });
 
   return {
+    /** "tab" or "browser": how long this sign-in is kept (see sessionScope). */
+    scope,
+
     /** The current visitor's ID token; the SDK refreshes it, or mints a new one when forced. */
     async idToken(forceRefresh = false) {
       await auth.authStateReady();

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from google.cloud import storage
 
 from local_stack.auth_emulator import READY_TIMEOUT_S, auth_env, start_auth
 from local_stack.emulators import Emulators, start_emulators
@@ -120,3 +121,18 @@ def stack() -> Iterator[RunningStack]:
         for child in running.adopted:
             child.stop()
         shutil.rmtree(TEST_STACK.state_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def env(stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The stack's stack.env, exported for this test (official clients read it at creation)."""
+    for key, value in stack.env.items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()
+    yield stack.env
+    settings.cache_clear()
+
+
+@pytest.fixture
+def bucket(env: dict[str, str]) -> storage.Bucket:
+    return storage.Client().bucket(env["UPLOAD_BUCKET"])

@@ -60,11 +60,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     watch.set_defaults(func=run_watch)
 
     for parser in (upload, result, watch):
-        parser.add_argument(
-            "--env",
-            type=Path,
-            help="KEY=VALUE file to target (default: .local/stack.env if it exists, else the environment)",
-        )
+        add_target_argument(parser)
+
+
+def add_target_argument(parser: argparse.ArgumentParser) -> None:
+    """--env FILE: the deployment a command talks to (see configure_target)."""
+    parser.add_argument(
+        "--env",
+        type=Path,
+        help="KEY=VALUE file to target (default: .local/stack.env if it exists, else the environment)",
+    )
 
 
 def configure_target(env_file: Path | None) -> Settings:

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from coughcloud.commands.client import configure_target
+from coughcloud.commands.client import add_target_argument, configure_target
 from shared.registry import feedback
 
 COLUMNS = ("uuid", "cough_type", "cough_detected", "name", "model_label", "model_version", "feedback_at")
@@ -27,11 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="write labelled recordings as a COUGHVID-like folder")
     export.add_argument("directory", type=Path, metavar="DIR")
-    export.add_argument(
-        "--env",
-        type=Path,
-        help="KEY=VALUE file to target (default: .local/stack.env if it exists, else the environment)",
-    )
+    add_target_argument(export)
     export.set_defaults(func=run_export)
 
 

@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from coughcloud.commands.client import configure_target
+from coughcloud.commands.client import add_target_argument, configure_target
 from local_stack.stack_env import DEFAULT_STACK_ENV
 from shared.accounts.sign_in import AuthService, Session, SignInError
 from shared.config import Settings
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     login = subparsers.add_parser("login", help="sign in as a visitor; `result` then reads as them")
     login.add_argument("--email", help="sign in (or sign up) with this address instead of anonymously")
     login.add_argument("--password", help="the password for --email (default: $COUGHCLOUD_PASSWORD)")
-    login.add_argument("--env", type=Path, help="KEY=VALUE file to target (default: .local/stack.env if any)")
+    add_target_argument(login)
     login.set_defaults(func=run_login)
 
 

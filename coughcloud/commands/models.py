@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from coughcloud.commands.client import configure_target
+from coughcloud.commands.client import add_target_argument, configure_target
 from coughcloud.model_push import push
 from shared.config import settings
 from shared.registry import artifacts, pointer, store
@@ -75,11 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.set_defaults(func=run_compare)
 
     for parser in (listing, push, promote, canary, shadow, rollback, history, compare):
-        parser.add_argument(
-            "--env",
-            type=Path,
-            help="KEY=VALUE file to target (default: .local/stack.env if it exists, else the environment)",
-        )
+        add_target_argument(parser)
 
 
 def who() -> str:

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from coughcloud.commands.client import configure_target
+from coughcloud.commands.client import add_target_argument, configure_target
 from local_stack.processes import LOCAL_DIR
 from shared.config import settings
 from shared.ml.model import load_model
@@ -36,11 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--page-size", type=_bounded_int, default=50, help="documents a query")
     command.add_argument("--checkpoint", type=Path, help="checkpoint file (default under .local/rescore/)")
     command.add_argument("--restart", action="store_true", help="ignore the checkpoint and start over")
-    command.add_argument(
-        "--env",
-        type=Path,
-        help="KEY=VALUE file to target (default: .local/stack.env if it exists, else the environment)",
-    )
+    add_target_argument(command)
     command.set_defaults(func=run_rescore)
 
 

@@ -13,7 +13,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from coughcloud.commands.client import configure_target
+from coughcloud.commands.client import add_target_argument, configure_target
 from shared.pipeline import results
 from shared.stats.summary import format_table, summarize
 
@@ -23,11 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stats.add_argument("--minutes", type=_positive, default=60.0, help="window length (default: 60)")
     stats.add_argument("--format", choices=("table", "json"), default="table")
     stats.add_argument("--plot", type=Path, metavar="DIR", help="also write PNG charts into DIR")
-    stats.add_argument(
-        "--env",
-        type=Path,
-        help="KEY=VALUE file to target (default: .local/stack.env if it exists, else the environment)",
-    )
+    add_target_argument(stats)
     stats.set_defaults(func=run_stats)
 
 

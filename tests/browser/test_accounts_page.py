@@ -23,7 +23,6 @@ from firebase_admin import credentials
 from google.cloud import firestore, storage
 from playwright.sync_api import Page, expect
 
-from shared.config import settings
 from shared.names import result_key
 from tests.browser.conftest import Visitor
 from tests.browser.page_actions import assert_classified, in_memory_file, open_page, screenshot, upload
@@ -32,21 +31,6 @@ from tests.fixtures.audio_files import sample_file
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 PASSWORD = "cough-cloud-1"
-
-
-@pytest.fixture
-def env(stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The stack's variables, exported for this test: the official clients read them."""
-    for key, value in stack.env.items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    yield stack.env
-    settings.cache_clear()
-
-
-@pytest.fixture
-def bucket(env: dict[str, str]) -> storage.Bucket:
-    return storage.Client().bucket(env["UPLOAD_BUCKET"])
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""functions/predict.py through functions-framework's test client, on the real emulators."""
+"""functions/predict.py through functions-framework's test predict, on the real emulators."""
 
 from __future__ import annotations
 
@@ -16,19 +16,9 @@ from shared.pipeline import results
 from shared.pipeline.messages import LABELS, FeaturesMessage
 from shared.pipeline.prediction import predict_features
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
+from tests.unit.pipeline_support import Pipeline, deliver, pubsub_event, storage_event
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def preprocess() -> Any:
-    return function_client("preprocess")
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    return function_client("predict")
 
 
 def features_for(pipeline: Pipeline, preprocess: Any, name: str, seconds: float = 1.0) -> Any:
@@ -40,11 +30,11 @@ def features_for(pipeline: Pipeline, preprocess: Any, name: str, seconds: float 
 
 
 def test_result_is_written_once_and_published_once_for_three_deliveries(
-    client: Any, preprocess: Any, pipeline: Pipeline
+    predict: Any, preprocess: Any, pipeline: Pipeline
 ) -> None:
     message = features_for(pipeline, preprocess, "cough.wav")
     for _ in range(3):
-        reply = deliver(client, pubsub_event(message.data, dict(message.attributes)))
+        reply = deliver(predict, pubsub_event(message.data, dict(message.attributes)))
         assert reply.status_code == 200
 
     key = pipeline.key("cough.wav")
@@ -74,12 +64,12 @@ def test_result_is_written_once_and_published_once_for_three_deliveries(
 
 
 def test_the_result_lines_carry_what_the_log_based_metrics_extract(
-    client: Any, preprocess: Any, pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
+    predict: Any, preprocess: Any, pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """infra/terraform/monitoring.tf reads these fields; tests/infra/test_monitoring.py checks the filters."""
     message = features_for(pipeline, preprocess, "metrics.wav")
     capsys.readouterr()
-    assert deliver(client, pubsub_event(message.data, dict(message.attributes))).status_code == 200
+    assert deliver(predict, pubsub_event(message.data, dict(message.attributes))).status_code == 200
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     [done] = [line for line in lines if line.get("event") == "prediction_done"]
     doc = results.get(pipeline.key("metrics.wav"))
@@ -98,13 +88,13 @@ def test_concurrent_deliveries_produce_one_result_message(preprocess: Any, pipel
     assert len(pipeline.messages("results")) == 1
 
 
-def test_a_different_feature_spec_is_a_model_error(client: Any, preprocess: Any, pipeline: Pipeline) -> None:
+def test_a_different_feature_spec_is_a_model_error(predict: Any, preprocess: Any, pipeline: Pipeline) -> None:
     message = features_for(pipeline, preprocess, "spec.wav")
     features = FeaturesMessage.from_bytes(message.data)
     altered = dataclasses.replace(
         features, spec={**features.spec, "hop_length": features.spec["hop_length"] * 2}
     )
-    assert deliver(client, pubsub_event(altered.to_bytes(), altered.attributes())).status_code == 200
+    assert deliver(predict, pubsub_event(altered.to_bytes(), altered.attributes())).status_code == 200
 
     doc = results.get(pipeline.key("spec.wav"))
     assert (doc["status"], doc["error"]["code"]) == ("failed", "model_error")
@@ -115,28 +105,28 @@ def test_a_different_feature_spec_is_a_model_error(client: Any, preprocess: Any,
 
 
 def test_features_of_an_older_generation_are_ignored(
-    client: Any, preprocess: Any, pipeline: Pipeline
+    predict: Any, preprocess: Any, pipeline: Pipeline
 ) -> None:
     old = features_for(pipeline, preprocess, "gen.wav")
     new = features_for(pipeline, preprocess, "gen.wav", seconds=1.5)
-    assert deliver(client, pubsub_event(old.data, dict(old.attributes))).status_code == 200
+    assert deliver(predict, pubsub_event(old.data, dict(old.attributes))).status_code == 200
     assert results.get(pipeline.key("gen.wav"))["status"] == "features_ready"
     assert pipeline.messages("results") == []
 
-    assert deliver(client, pubsub_event(new.data, dict(new.attributes))).status_code == 200
+    assert deliver(predict, pubsub_event(new.data, dict(new.attributes))).status_code == 200
     doc = results.get(pipeline.key("gen.wav"))
     assert (doc["status"], str(doc["generation"])) == ("done", new.attributes["generation"])
 
 
-def test_unreadable_message_fails_its_document(client: Any, preprocess: Any, pipeline: Pipeline) -> None:
+def test_unreadable_message_fails_its_document(predict: Any, preprocess: Any, pipeline: Pipeline) -> None:
     message = features_for(pipeline, preprocess, "garbled.wav")
-    assert deliver(client, pubsub_event(b"{not json", dict(message.attributes))).status_code == 200
+    assert deliver(predict, pubsub_event(b"{not json", dict(message.attributes))).status_code == 200
     doc = results.get(pipeline.key("garbled.wav"))
     assert (doc["status"], doc["error"]["code"]) == ("failed", "internal")
 
 
-def test_unreadable_message_without_attributes_is_acknowledged(client: Any, pipeline: Pipeline) -> None:
-    assert deliver(client, pubsub_event(b"\x00\x01", {})).status_code == 200
+def test_unreadable_message_without_attributes_is_acknowledged(predict: Any, pipeline: Pipeline) -> None:
+    assert deliver(predict, pubsub_event(b"\x00\x01", {})).status_code == 200
 
 
 def _publish_fails(*args: object, **kwargs: object) -> str:
@@ -144,21 +134,21 @@ def _publish_fails(*args: object, **kwargs: object) -> str:
 
 
 def test_failed_result_publish_is_redone_on_redelivery(
-    client: Any, preprocess: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    predict: Any, preprocess: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     message = features_for(pipeline, preprocess, "publish.wav")
     with monkeypatch.context() as patch:
         patch.setattr("shared.cloud.pubsub.publish", _publish_fails)
-        assert deliver(client, pubsub_event(message.data, dict(message.attributes))).status_code == 500
+        assert deliver(predict, pubsub_event(message.data, dict(message.attributes))).status_code == 500
     assert results.get(pipeline.key("publish.wav"))["status"] == "features_ready"
 
-    assert deliver(client, pubsub_event(message.data, dict(message.attributes))).status_code == 200
+    assert deliver(predict, pubsub_event(message.data, dict(message.attributes))).status_code == 200
     assert results.get(pipeline.key("publish.wav"))["status"] == "done"
     assert len(pipeline.messages("results")) == 1
 
 
 def test_last_attempt_dead_letters_and_fails(
-    client: Any, preprocess: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    predict: Any, preprocess: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     message = features_for(pipeline, preprocess, "last.wav")
 
@@ -168,9 +158,9 @@ def test_last_attempt_dead_letters_and_fails(
     monkeypatch.setattr("shared.pipeline.results.mark_done", store_down)
     attempts = settings().MAX_DELIVERY_ATTEMPTS
     early = pubsub_event(message.data, dict(message.attributes), delivery_attempt=attempts - 1)
-    assert deliver(client, early).status_code == 500
+    assert deliver(predict, early).status_code == 500
     last = pubsub_event(message.data, dict(message.attributes), delivery_attempt=attempts)
-    assert deliver(client, last).status_code == 200
+    assert deliver(predict, last).status_code == 200
 
     doc = results.get(pipeline.key("last.wav"))
     assert (doc["status"], doc["error"]["code"]) == ("failed", "internal")

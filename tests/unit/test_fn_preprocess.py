@@ -1,4 +1,4 @@
-"""functions/preprocess.py through functions-framework's test client, on the real emulators."""
+"""functions/preprocess.py through functions-framework's test preprocess, on the real emulators."""
 
 from __future__ import annotations
 
@@ -13,14 +13,9 @@ from shared.ml.features import FeatureSpec
 from shared.pipeline import results
 from shared.pipeline.messages import FEATURES_SCHEMA, FeaturesMessage
 from tests.fixtures.audio_files import sample_file, text_file
-from tests.unit.pipeline_support import Pipeline, deliver, function_client, storage_event
+from tests.unit.pipeline_support import Pipeline, deliver, storage_event
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    return function_client("preprocess")
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +24,10 @@ def cough_wav() -> bytes:
 
 
 def test_valid_upload_publishes_features_and_marks_features_ready(
-    client: Any, pipeline: Pipeline, cough_wav: bytes
+    preprocess: Any, pipeline: Pipeline, cough_wav: bytes
 ) -> None:
     event = pipeline.upload("alice/cough 1.wav", cough_wav)
-    reply = deliver(client, storage_event(event))
+    reply = deliver(preprocess, storage_event(event))
     assert reply.status_code == 200
 
     [message] = pipeline.messages("features")
@@ -61,18 +56,20 @@ def test_valid_upload_publishes_features_and_marks_features_ready(
     assert {"download_ms", "decode_ms", "features_ms", "publish_ms"} <= set(doc["timings"])
 
 
-def test_structured_mode_events_are_accepted_too(client: Any, pipeline: Pipeline, cough_wav: bytes) -> None:
+def test_structured_mode_events_are_accepted_too(
+    preprocess: Any, pipeline: Pipeline, cough_wav: bytes
+) -> None:
     event = pipeline.upload("structured.wav", cough_wav)
-    assert deliver(client, storage_event(event), structured=True).status_code == 200
+    assert deliver(preprocess, storage_event(event), structured=True).status_code == 200
     assert len(pipeline.messages("features")) == 1
 
 
 def test_duplicate_finalize_publishes_one_features_message(
-    client: Any, pipeline: Pipeline, cough_wav: bytes
+    preprocess: Any, pipeline: Pipeline, cough_wav: bytes
 ) -> None:
     event = pipeline.upload("twice.wav", cough_wav)
     for _ in range(3):
-        assert deliver(client, storage_event(event)).status_code == 200
+        assert deliver(preprocess, storage_event(event)).status_code == 200
     assert len(pipeline.messages("features")) == 1
     assert results.get(pipeline.key("twice.wav"))["attempts"] == 1
 
@@ -85,10 +82,10 @@ def test_duplicate_finalize_publishes_one_features_message(
     ],
 )
 def test_bad_file_is_failed_with_its_code_and_acknowledged(
-    client: Any, pipeline: Pipeline, data: bytes, content_type: str, code: str
+    preprocess: Any, pipeline: Pipeline, data: bytes, content_type: str, code: str
 ) -> None:
     event = pipeline.upload("bad.bin", data, content_type)
-    assert deliver(client, storage_event(event)).status_code == 200
+    assert deliver(preprocess, storage_event(event)).status_code == 200
     doc = results.get(pipeline.key("bad.bin"))
     assert doc["status"] == "failed"
     assert doc["error"]["code"] == code
@@ -96,27 +93,27 @@ def test_bad_file_is_failed_with_its_code_and_acknowledged(
     assert pipeline.messages("features") == []
 
 
-def test_invalid_name_is_failed_without_download(client: Any, pipeline: Pipeline) -> None:
+def test_invalid_name_is_failed_without_download(preprocess: Any, pipeline: Pipeline) -> None:
     event = {"bucket": pipeline.bucket, "name": "a/../b.wav", "generation": "7", "size": "10"}
-    assert deliver(client, storage_event(event)).status_code == 200
+    assert deliver(preprocess, storage_event(event)).status_code == 200
     doc = results.get(pipeline.key("a/../b.wav"))
     assert (doc["status"], doc["error"]["code"], doc["generation"]) == ("failed", "invalid_name", 7)
 
 
 def test_too_large_is_refused_before_download(
-    client: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+    preprocess: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = {"bucket": pipeline.bucket, "name": "huge.wav", "generation": "3", "size": str(10**9)}
     monkeypatch.setattr("shared.cloud.storage.download_capped", pytest.fail)
-    assert deliver(client, storage_event(event)).status_code == 200
+    assert deliver(preprocess, storage_event(event)).status_code == 200
     assert results.get(pipeline.key("huge.wav"))["error"]["code"] == "too_large"
 
 
-def test_stale_generation_is_ignored(client: Any, pipeline: Pipeline, cough_wav: bytes) -> None:
+def test_stale_generation_is_ignored(preprocess: Any, pipeline: Pipeline, cough_wav: bytes) -> None:
     old = pipeline.upload("again.wav", cough_wav)
     new = pipeline.upload("again.wav", sample_file("flac", seconds=1.5))
-    assert deliver(client, storage_event(new)).status_code == 200
-    assert deliver(client, storage_event(old)).status_code == 200
+    assert deliver(preprocess, storage_event(new)).status_code == 200
+    assert deliver(preprocess, storage_event(old)).status_code == 200
 
     [message] = pipeline.messages("features")
     assert message.attributes["generation"] == new["generation"]
@@ -126,14 +123,14 @@ def test_stale_generation_is_ignored(client: Any, pipeline: Pipeline, cough_wav:
 
 
 def test_newer_generation_replaces_a_finished_result(
-    client: Any, pipeline: Pipeline, cough_wav: bytes
+    preprocess: Any, pipeline: Pipeline, cough_wav: bytes
 ) -> None:
     old = pipeline.upload("replace.wav", text_file(), "text/plain")
-    deliver(client, storage_event(old))
+    deliver(preprocess, storage_event(old))
     assert results.get(pipeline.key("replace.wav"))["status"] == "failed"
 
     new = pipeline.upload("replace.wav", cough_wav)
-    deliver(client, storage_event(new))
+    deliver(preprocess, storage_event(new))
     doc = results.get(pipeline.key("replace.wav"))
     assert (doc["status"], doc["generation"], doc["error"]) == (
         "features_ready",
@@ -142,9 +139,9 @@ def test_newer_generation_replaces_a_finished_result(
     )
 
 
-def test_other_event_types_are_ignored(client: Any, pipeline: Pipeline, cough_wav: bytes) -> None:
+def test_other_event_types_are_ignored(preprocess: Any, pipeline: Pipeline, cough_wav: bytes) -> None:
     event = pipeline.upload("deleted.wav", cough_wav)
-    reply = deliver(client, storage_event(event, "google.cloud.storage.object.v1.deleted"))
+    reply = deliver(preprocess, storage_event(event, "google.cloud.storage.object.v1.deleted"))
     assert reply.status_code == 200
     assert results.get(pipeline.key("deleted.wav")) is None
 
@@ -154,29 +151,29 @@ def _unavailable(*args: object, **kwargs: object) -> bytes:
 
 
 def test_transient_fault_is_retried_then_succeeds(
-    client: Any, pipeline: Pipeline, cough_wav: bytes, monkeypatch: pytest.MonkeyPatch
+    preprocess: Any, pipeline: Pipeline, cough_wav: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = pipeline.upload("flaky.wav", cough_wav)
     with monkeypatch.context() as patch:
         patch.setattr("shared.cloud.storage.download_capped", _unavailable)
-        assert deliver(client, storage_event(event)).status_code == 500
+        assert deliver(preprocess, storage_event(event)).status_code == 500
     doc = results.get(pipeline.key("flaky.wav"))
     assert (doc["status"], doc["attempts"]) == ("received", 1)
 
-    assert deliver(client, storage_event(event)).status_code == 200
+    assert deliver(preprocess, storage_event(event)).status_code == 200
     doc = results.get(pipeline.key("flaky.wav"))
     assert (doc["status"], doc["attempts"]) == ("features_ready", 2)
     assert len(pipeline.messages("features")) == 1
 
 
 def test_gives_up_after_max_attempts_and_dead_letters(
-    client: Any, pipeline: Pipeline, cough_wav: bytes, monkeypatch: pytest.MonkeyPatch
+    preprocess: Any, pipeline: Pipeline, cough_wav: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MAX_DELIVERY_ATTEMPTS", "3")
     results.settings.cache_clear()
     monkeypatch.setattr("shared.cloud.storage.download_capped", _unavailable)
     event = pipeline.upload("down.wav", cough_wav)
-    statuses = [deliver(client, storage_event(event)).status_code for _ in range(4)]
+    statuses = [deliver(preprocess, storage_event(event)).status_code for _ in range(4)]
     assert statuses == [500, 500, 200, 200]
 
     doc = results.get(pipeline.key("down.wav"))
@@ -188,12 +185,12 @@ def test_gives_up_after_max_attempts_and_dead_letters(
 
 
 def test_a_bug_fails_the_upload_at_once(
-    client: Any, pipeline: Pipeline, cough_wav: bytes, monkeypatch: pytest.MonkeyPatch
+    preprocess: Any, pipeline: Pipeline, cough_wav: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("oops")
 
     monkeypatch.setattr("shared.pipeline.preprocessing.mfcc", broken)
     event = pipeline.upload("bug.wav", cough_wav)
-    assert deliver(client, storage_event(event)).status_code == 200
+    assert deliver(preprocess, storage_event(event)).status_code == 200
     assert results.get(pipeline.key("bug.wav"))["error"]["code"] == "internal"

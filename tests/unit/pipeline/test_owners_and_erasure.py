@@ -13,21 +13,11 @@ from shared.config import settings
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
+from tests.unit.pipeline_support import Pipeline, deliver, pubsub_event, storage_event
 
 pytestmark = pytest.mark.integration
 
 OWNED = "users/visitor-1/cough.wav"
-
-
-@pytest.fixture(scope="module")
-def preprocess() -> Any:
-    return function_client("preprocess")
-
-
-@pytest.fixture(scope="module")
-def predict() -> Any:
-    return function_client("predict")
 
 
 def _leftovers(pipeline: Pipeline, name: str) -> dict[str, Any]:

@@ -26,16 +26,6 @@ from tests.unit.registry.conftest import NAME, SPEC, add_version
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def preprocess() -> Any:
-    return function_client("preprocess")
-
-
-@pytest.fixture(scope="module")
-def predict() -> Any:
-    return function_client("predict")
-
-
 @pytest.fixture
 def versions(
     registry: Registry, pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

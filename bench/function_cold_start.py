@@ -329,8 +329,15 @@ def _tree_cpu_s(pid: int) -> float:
     ticks = int(stat[11]) + int(stat[12])  # utime, stime (fields 14 and 15)
     seconds = ticks / os.sysconf("SC_CLK_TCK")
     for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            seconds += _tree_cpu_s(int(child))
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile (its time stays in pid's)
+            continue
+        for child in children:
+            try:
+                seconds += _tree_cpu_s(int(child))
+            except FileNotFoundError:  # a child that ended meanwhile
+                continue
     return seconds
 
 

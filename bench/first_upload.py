@@ -168,7 +168,7 @@ def main() -> int:
     report: dict[str, Any] = {
         "what": "upload -> done with results_api, preprocess and predict each a new process, "
         "spawned when its first event is due; bytecode as the Cloud build leaves it",
-        "baseline": args.baseline,
+        "baseline_revision": args.baseline,  # "baseline" holds that tree's figures
         "runs": args.runs,
         "load_average_before": os.getloadavg()[0],
         "nice_minus_10": prioritised,

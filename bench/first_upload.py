@@ -19,6 +19,16 @@ adds ~3 ms per hop; see bench.e2e_latency). All processes share this machine's c
 while on Cloud each instance has its own CPU: results_api's first poll (which loads
 Firestore) competes here with preprocess's start.
 
+Accounts: the Firebase Auth emulator starts once per benchmark run, alongside the other
+emulators; before each run (untimed) a new anonymous visitor signs up through its REST API,
+as the page does on a first visit, and every results_api call carries its ID token
+(`Authorization: Bearer …`). This tree verifies it on each call (firebase_admin, checked
+against the emulator) and answers `POST /uploads` with the name under `users/{uid}/`, which
+the PUT, the event and the polls then use; the baseline (no accounts) ignores the header and
+keeps the name as sent. So "this" includes token verification (the first one imports
+firebase_admin.auth; every poll looks the account up) and the baseline verifies nothing:
+see `bench.function_cold_start`'s `token_verification` for what that costs.
+
 Paired runs, this tree and the baseline (default a6a8916) back to back in alternating
 order; medians and the median of per-run ratios. Writes bench/results/first_upload.json.
 """
@@ -47,8 +57,10 @@ from bench.function_cold_start import (
     code_tree,
     deployed_sources,
     emulators_with_resources,
+    has_accounts,
     runtime_venv,
 )
+from shared.accounts.ownership import user_prefix
 from shared.names import result_key
 
 RESULTS = Path(__file__).resolve().parent / "results" / "first_upload.json"
@@ -59,26 +71,35 @@ POLL_S = 0.1
 class Poller(threading.Thread):
     """GET /results?name= every POLL_S until the document says done; when it did, from t0."""
 
-    def __init__(self, url: str, name: str, t0: float) -> None:
+    def __init__(self, url: str, name: str, t0: float, headers: dict[str, str]) -> None:
         super().__init__(name="poller", daemon=True)
-        self.url, self.upload, self.t0 = url, name, t0
+        self.url, self.upload, self.t0, self.headers = url, name, t0, headers
         self.done_s: float | None = None
         self.polls = 0
+        self.last_refusal = ""  # the last non-200 reply (404 until preprocess claims the upload)
         self.stopped = threading.Event()
 
     def run(self) -> None:
         with requests.Session() as session:
+            session.headers.update(self.headers)
             while not self.stopped.wait(POLL_S):
                 reply = session.get(f"{self.url}/results", params={"name": self.upload}, timeout=60)
                 self.polls += 1
+                if reply.status_code != 200:
+                    self.last_refusal = f"{reply.status_code} {reply.text[:200]}"
                 if reply.status_code == 200 and reply.json()["status"] == "done":
                     self.done_s = time.perf_counter() - self.t0
                     return
 
 
-def first_upload(pipeline: Pipeline, venv: Path, sources: dict[str, Path], env: dict[str, str]) -> dict:
-    """One upload through three new processes; seconds from the first spawn, per step."""
-    name = f"bench/first/{uuid.uuid4().hex}.wav"
+def first_upload(
+    pipeline: Pipeline, venv: Path, sources: dict[str, Path], env: dict[str, str], accounts: bool
+) -> dict:
+    """One new visitor's upload through three new processes; seconds from the first spawn, per step."""
+    visitor = pipeline.visitor()  # untimed: the page signs in before the visitor records
+    token = {"Authorization": f"Bearer {visitor.id_token}"}
+    asked = f"bench/first/{uuid.uuid4().hex}.wav"
+    expected = user_prefix(visitor.uid) + asked if accounts else asked
     marks: dict[str, float] = {}
     instances: list[Instance] = []
     poller: Poller | None = None
@@ -87,16 +108,20 @@ def first_upload(pipeline: Pipeline, venv: Path, sources: dict[str, Path], env: 
         instances.append(api)
         t0 = api.started
         api.wait_listening()
-        body = {"name": name, "content_type": "audio/wav", "size": len(pipeline.clip)}
-        signed = requests.post(f"{api.url}/uploads", json=body, timeout=60)
-        signed.raise_for_status()
+        body = {"name": asked, "content_type": "audio/wav", "size": len(pipeline.clip)}
+        signed = requests.post(f"{api.url}/uploads", json=body, headers=token, timeout=60)
         marks["upload_url"] = time.perf_counter() - t0
+        if signed.status_code != 200:
+            raise RuntimeError(f"POST /uploads: {signed.status_code} {signed.text[:300]}")
         target = signed.json()
+        name = target["name"]  # this tree's is under users/{uid}/
+        if name != expected:
+            raise RuntimeError(f"POST /uploads answered the name {name!r}, expected {expected!r}")
         requests.put(
             target["url"], data=pipeline.clip, headers=target["headers"], timeout=60
         ).raise_for_status()
         marks["uploaded"] = time.perf_counter() - t0
-        poller = Poller(api.url, name, t0)
+        poller = Poller(api.url, name, t0, token)
         poller.start()
         blob = pipeline.bucket.get_blob(name)
         obj = {"bucket": pipeline.bucket.name, "name": name, "generation": str(blob.generation),
@@ -115,7 +140,7 @@ def first_upload(pipeline: Pipeline, venv: Path, sources: dict[str, Path], env: 
         marks["predicted"] = time.perf_counter() - t0
         poller.join(timeout=30)
         if poller.done_s is None:
-            raise RuntimeError(f"{name}: the poller never read done")
+            raise RuntimeError(f"{name}: the poller never read done (last refusal: {poller.last_refusal})")
         marks["done_read"] = poller.done_s
     finally:
         if poller is not None:
@@ -143,20 +168,40 @@ def main() -> int:
     report: dict[str, Any] = {
         "what": "upload -> done with results_api, preprocess and predict each a new process, "
         "spawned when its first event is due; bytecode as the Cloud build leaves it",
-        "baseline": args.baseline,
+        "baseline_revision": args.baseline,  # "baseline" holds that tree's figures
         "runs": args.runs,
         "load_average_before": os.getloadavg()[0],
         "nice_minus_10": prioritised,
     }
+    accounts = {label: has_accounts(tree) for label, tree in trees.items()}
+    report["token_verification"] = {
+        "this_verifies_token": accounts["this"],
+        "baseline_verifies_token": accounts["baseline"],
+        "note": "every results_api call carries a new anonymous visitor's Firebase ID token; this tree "
+        "verifies it on each (the first call imports firebase_admin.auth, every call looks the account "
+        "up on the Auth emulator); the baseline ignores it. 'this' includes verification, the baseline not.",
+    }
+    loads = []
     with emulators_with_resources() as env:
         pipeline = Pipeline(env)
         process_env = {k: v for k, v in {**os.environ, **env}.items() if k != "PYTHONPATH"}
+        report["load_average_emulators_ready"] = os.getloadavg()[0]
         for label in trees:  # untimed: the OS file cache warm
-            first_upload(pipeline, venv, sources[label], process_env)
+            first_upload(pipeline, venv, sources[label], process_env, accounts[label])
         samples: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
         for i in range(args.runs):
+            loads.append(os.getloadavg()[0])
             for label in list(trees) if i % 2 == 0 else reversed(list(trees)):
-                samples[label].append(first_upload(pipeline, venv, sources[label], process_env))
+                samples[label].append(
+                    first_upload(pipeline, venv, sources[label], process_env, accounts[label])
+                )
+        loads.append(os.getloadavg()[0])
+    report["load_average_during"] = {
+        "median": round(statistics.median(loads), 2),
+        "min": round(min(loads), 2),
+        "max": round(max(loads), 2),
+        "what": "1-minute, before each paired run and after the last",
+    }
     for label, runs in samples.items():
         report[label] = {mark: _summary([r[mark] for r in runs]) for mark in runs[0]}
     ratios = [

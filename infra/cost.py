@@ -42,9 +42,9 @@ CONFIG_JSON_BYTES = 100  # {"apiUrl": "https://results-api-….run.app"}
 
 # Measured (DESIGN.md, 2 cores): serving work per call ~10–30 ms of one core. A deployed
 # predict's cold start (new process → its first answer, bytecode as the Cloud build leaves
-# it) needs 0.70 s of one core (bench/results/function_cold_start.json).
+# it) needs 0.77 s of one core (bench/results/function_cold_start.json, median CPU until the reply).
 COMPUTE_S_AT_1_VCPU = (0.010, 0.030)
-COLD_START_S = 0.7
+COLD_START_S = 0.77
 # The function this project replaces: Keras + librosa in one HTTP function, 1 GiB
 # (0.583 vCPU, the platform's pairing), 1.6–3 s for the one HTTP call that did everything.
 # The page polls GET /results after 250 ms, then ×1.5 (frontend_stub/src/lib/poll.js):

@@ -86,8 +86,9 @@ from google.cloud import firestore, pubsub_v1, storage
 from bench.clip_cost import save_results
 from local_stack import processes, resources
 from local_stack.auth_emulator import READY_TIMEOUT_S as AUTH_READY_TIMEOUT_S
-from local_stack.auth_emulator import auth_env, start_auth
+from local_stack.auth_emulator import start_auth
 from local_stack.emulators import launch_emulators
+from local_stack.stack import function_env
 from shared.accounts.ownership import user_prefix
 from shared.accounts.sign_in import AuthService, Session
 from shared.config import REPO_ROOT, Settings, settings
@@ -218,17 +219,8 @@ def emulators_with_resources() -> Iterator[dict[str, str]]:
         key = resources.signing_key_file(WORK / "signing-key.json", config.GOOGLE_CLOUD_PROJECT)
         auth.wait_ready(AUTH_READY_TIMEOUT_S)
         yield {
-            **emulators.env(),
-            **auth_env(auth.port),
+            **function_env(config, emulators, auth, model_uri, key),
             "GOOGLE_CLOUD_PROJECT": config.GOOGLE_CLOUD_PROJECT,
-            "UPLOAD_BUCKET": config.UPLOAD_BUCKET,
-            "MODEL_BUCKET": config.MODEL_BUCKET,
-            "FEATURES_TOPIC": config.FEATURES_TOPIC,
-            "RESULTS_TOPIC": config.RESULTS_TOPIC,
-            "UPLOADS_DEAD_LETTER_TOPIC": config.UPLOADS_DEAD_LETTER_TOPIC,
-            "FEATURES_DEAD_LETTER_TOPIC": config.FEATURES_DEAD_LETTER_TOPIC,
-            "MODEL_URI": model_uri,
-            "SIGNING_KEY_FILE": str(key),
         }
     finally:
         emulators.stop()

@@ -126,9 +126,8 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def _stack_env(
-    config: Settings, emulators: Emulators, auth: Child, urls: dict[str, str], model_uri: str, key: Path
-) -> dict:
+def function_env(config: Settings, emulators: Emulators, auth: Child, model_uri: str, key: Path) -> dict:
+    """What a function process is given locally: the emulators, the resources' names, the model."""
     return {
         **emulators.env(),
         **auth_env(auth.port),
@@ -138,10 +137,18 @@ def _stack_env(
         "RESULTS_TOPIC": config.RESULTS_TOPIC,
         "UPLOADS_DEAD_LETTER_TOPIC": config.UPLOADS_DEAD_LETTER_TOPIC,
         "FEATURES_DEAD_LETTER_TOPIC": config.FEATURES_DEAD_LETTER_TOPIC,
-        "RESULTS_API_URL": urls["results_api"],
-        "FRONTEND_URL": urls["frontend"],
         "MODEL_URI": model_uri,
         "SIGNING_KEY_FILE": str(key),
+    }
+
+
+def _stack_env(
+    config: Settings, emulators: Emulators, auth: Child, urls: dict[str, str], model_uri: str, key: Path
+) -> dict:
+    return {
+        **function_env(config, emulators, auth, model_uri, key),
+        "RESULTS_API_URL": urls["results_api"],
+        "FRONTEND_URL": urls["frontend"],
         "PREPROCESS_URL": urls["preprocess"],
         "PREDICT_URL": urls["predict"],
         "DEAD_LETTER_URL": urls["dead_letter"],

@@ -64,8 +64,8 @@ def create_buckets(config: Settings) -> None:
             client.create_bucket(name)
 
 
-def upload_model(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> str:
-    """Copy the shipped model into the models bucket; return its MODEL_URI."""
+def upload_model(config: Settings, model_dir: Path) -> str:
+    """Copy a shipped model version into the models bucket; return its URI."""
     uri = model_uri(config, model_dir)
     prefix = uri.removeprefix(f"gs://{config.MODEL_BUCKET}/")
     bucket = storage.Client(project=config.GOOGLE_CLOUD_PROJECT).bucket(config.MODEL_BUCKET)

@@ -5,6 +5,7 @@ import {
   authErrorMessage,
   continueWithEmail,
   isSessionEnded,
+  runAuthAction,
   sessionScope,
   signInOutcomeMessage,
 } from "../src/lib/account.js";
@@ -109,4 +110,14 @@ test("a session is over when the SDK cannot refresh it, not when a sign-in attem
     assert.ok(!isSessionEnded(firebaseError(code)), code);
   }
   assert.ok(!isSessionEnded(new Error("no code")));
+});
+
+test("an auth action shows busy while it runs and puts a failure in words", async () => {
+  const state = { busy: { value: false }, problem: { value: "old problem" } };
+  let busyDuring = null;
+  assert.equal(await runAuthAction(async () => (busyDuring = state.busy.value), state), true);
+  assert.deepEqual([busyDuring, state.busy.value, state.problem.value], [true, false, ""]);
+  assert.equal(await runAuthAction(async () => Promise.reject(firebaseError("auth/wrong-password")), state), false);
+  assert.equal(state.problem.value, "This email has an account, and that is not its password.");
+  assert.equal(state.busy.value, false);
 });

@@ -44,6 +44,24 @@ export function authErrorMessage(err) {
   return AUTH_MESSAGES[err?.code] ?? `Signing in failed: ${err?.message ?? err}`;
 }
 
+/**
+ * Run a sign-in or sign-out `action` with `busy.value` true meanwhile; a failure is put in words
+ * into `problem.value`. Whether it succeeded. (`busy` and `problem`: a component's refs.)
+ */
+export async function runAuthAction(action, { busy, problem }) {
+  problem.value = "";
+  busy.value = true;
+  try {
+    await action();
+    return true;
+  } catch (err) {
+    problem.value = authErrorMessage(err);
+    return false;
+  } finally {
+    busy.value = false;
+  }
+}
+
 // With these, the SDK says the session itself is over: the account was deleted or disabled, or
 // its refresh tokens were revoked (e.g. by "Delete my data and account" in another browser).
 const SESSION_ENDED = new Set([

@@ -74,12 +74,16 @@ def upload_model(config: Settings, model_dir: Path) -> str:
     return uri
 
 
+def shipped_model_dirs() -> list[Path]:
+    """Every version folder shipped beside the default model (models/<name>/<version>/)."""
+    return sorted(d for d in BUNDLED_MODEL_DIR.parent.iterdir() if (d / "metadata.json").is_file())
+
+
 def upload_shipped_models(config: Settings) -> str:
-    """Copy every version shipped beside the default into the models bucket (the older ones are
-    there to roll back to, as on Cloud); return the default's MODEL_URI."""
-    for model_dir in sorted(BUNDLED_MODEL_DIR.parent.iterdir()):
-        if (model_dir / "metadata.json").is_file():
-            upload_model(config, model_dir)
+    """Copy every shipped version into the models bucket (the older ones are there to roll back
+    to, as on Cloud); return the default's MODEL_URI."""
+    for model_dir in shipped_model_dirs():
+        upload_model(config, model_dir)
     return model_uri(config)
 
 

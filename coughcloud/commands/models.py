@@ -176,7 +176,7 @@ def _listing(location: Location) -> tuple[ModelPointer, bool, list[dict[str, Any
         meta = artifacts.metadata(registry, version)
         metrics = _dict(meta.get("metrics"))
         synthetic = _dict(metrics.get("synthetic"))  # 1.1.0 on: synthetic and held-out real apart
-        training = meta.get("training_data") if isinstance(meta.get("training_data"), dict) else {}
+        training = _dict(meta.get("training_data"))
         rows.append(
             {
                 "version": version,

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from google.cloud import storage
 
+from local_stack.resources import shipped_model_dirs
 from shared.config import BUNDLED_MODEL_DIR
 from tests.conftest import RunningStack
 from tests.fixtures.audio_files import sample_file
@@ -64,7 +65,7 @@ def test_push_promote_shadow_rollback_compare_without_a_restart(
     listing = json.loads(models(stack, "list", "--format", "json").stdout)
     first = listing["pointer"]["champion"]
     assert first == BUNDLED_MODEL_DIR.name
-    shipped = sorted(p.name for p in BUNDLED_MODEL_DIR.parent.iterdir() if (p / "metadata.json").is_file())
+    shipped = [folder.name for folder in shipped_model_dirs()]
     assert {"1.0.0", first} <= set(shipped) <= {row["version"] for row in listing["versions"]}
     try:
         models(stack, "push", str(BUNDLED_MODEL_DIR), "--version", version)  # a copy, as another version

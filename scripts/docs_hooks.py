@@ -10,9 +10,12 @@
 - `reference/logs-and-metrics.md` from `shared/logs.py` and `infra/terraform/monitoring.tf`;
 - `changelog.md` and `development.md` from the repository's CHANGELOG.md and DEVELOPMENT.md.
 
-Pages may also quote a benchmark's figure: `{{ bench FILE KEY.PATH }}` (or `{{ bench FILE
-KEY.PATH | FORMAT }}`, a Python format spec, or `met` for a goal's boolean) is replaced by that value of
-`bench/results/FILE.json`, and a missing file or key fails the build. Nothing generated is
+`{{ terraform sizing }}` is replaced by the functions' sizing table (`local.sizing_defaults` in
+`infra/terraform/functions.tf`), `{{ output SCRIPT }}` by what the repository's Python script
+SCRIPT prints (a failing script fails the build). Pages may also quote a benchmark's figure:
+`{{ bench FILE KEY.PATH }}` (or `{{ bench FILE KEY.PATH | FORMAT }}`, a Python format spec, or
+`met` for a goal's boolean) is replaced by that value of `bench/results/FILE.json`, and a
+missing file or key fails the build. Nothing generated is
 committed; `mkdocs build --strict` runs in `make test`.
 """
 
@@ -24,6 +27,8 @@ import dataclasses
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,8 @@ from mkdocs.structure.pages import Page
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_RESULTS = REPO / "bench" / "results"
+SIZING = "{{ terraform sizing }}"
+OUTPUT = re.compile(r"\{\{\s*output\s+([\w./-]+\.py)\s*\}\}")
 BENCH = re.compile(r"\{\{\s*bench\s+(\w+)\s+([^|}]+?)\s*(?:\|\s*([^}]+?)\s*)?\}\}")
 ROOT_PAGES = {"changelog.md": "CHANGELOG.md", "development.md": "DEVELOPMENT.md"}
 
@@ -375,6 +382,26 @@ def logs_page() -> str:
     )
 
 
+def sizing_table() -> str:
+    parsed = _terraform(REPO / "infra" / "terraform" / "functions.tf")
+    defaults = next(_unwrap(b["sizing_defaults"]) for b in parsed.get("locals", []) if "sizing_defaults" in b)
+    rows = [
+        [name, f"{s['memory']} / {s['cpu']}", s["concurrency"], f"{s['timeout_s']} s", instances]
+        for name, s in defaults.items()
+        for instances in [f"{s['min_instances']} / {s['max_instances']}"]
+    ]
+    return _table(["function", "memory / vCPU", "concurrency", "timeout", "min / max instances"], rows)
+
+
+def script_output(script: str) -> str:
+    done = subprocess.run(
+        [sys.executable, script], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
+    if done.returncode != 0:
+        raise PluginError(f"{{{{ output {script} }}}}: exit status {done.returncode}: {done.stderr[-500:]}")
+    return "```text\n" + done.stdout.rstrip() + "\n```"
+
+
 # --- benchmark figures ----------------------------------------------------------------------
 
 
@@ -430,4 +457,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if SIZING in markdown:
+        markdown = markdown.replace(SIZING, sizing_table())
+    markdown = OUTPUT.sub(lambda m: script_output(m.group(1)), markdown)
     return BENCH.sub(lambda m: _bench_value(m.group(1), m.group(2), m.group(3)), markdown)

@@ -64,7 +64,7 @@ from shared.accounts.ownership import user_prefix
 from shared.names import result_key
 
 RESULTS = Path(__file__).resolve().parent / "results" / "first_upload.json"
-STATE = "bytecode"  # what the Cloud build leaves (README, "Sizing and cold start")
+STATE = "bytecode"  # what the Cloud build leaves (docs/performance.md, "Bytecode on Google Cloud")
 POLL_S = 0.1
 
 

@@ -44,8 +44,8 @@ no signature and fetches neither Google's public keys nor an access token; on Go
 Cloud the first verification adds those round trips (not measured here).
 
 Two bytecode states, each with its own venv and unpacked archives:
-- `bytecode`: what the Cloud Functions build does (GoogleCloudPlatform/buildpacks, see the
-  README): dependencies compiled with `compileall --invalidation-mode unchecked-hash`, the
+- `bytecode`: what the Cloud Functions build does (GoogleCloudPlatform/buildpacks, see
+  docs/performance.md): dependencies compiled with `compileall --invalidation-mode unchecked-hash`, the
   source with `compileall -f`.
 - `source`: no `.pyc` anywhere outside the standard library (a uv install, and
   PYTHONDONTWRITEBYTECODE=1): every process compiles everything it imports.

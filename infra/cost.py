@@ -40,7 +40,7 @@ PRICE_PUBSUB_TIB = 40.0
 PRICE_EGRESS_GIB = 0.12
 CONFIG_JSON_BYTES = 100  # {"apiUrl": "https://results-api-….run.app"}
 
-# Measured (DESIGN.md, 2 cores): serving work per call ~10–30 ms of one core. A deployed
+# Measured (docs/design/ml-stack.md, 2 cores): serving work per call ~10–30 ms of one core. A deployed
 # predict's cold start (new process → its first answer, bytecode as the Cloud build leaves
 # it) needs 0.77 s of one core (bench/results/function_cold_start.json, median CPU until the reply).
 COMPUTE_S_AT_1_VCPU = (0.010, 0.030)

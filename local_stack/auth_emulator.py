@@ -1,7 +1,7 @@
 """The Firebase Auth emulator (firebase-tools from npm, `local_stack/auth/`), on free ports.
 
 Only its Auth emulator runs (its Storage, Firestore and Pub/Sub emulators need Java and a
-download: DESIGN.md, "Second wave"). With a `demo-` project it works offline and touches no
+download: docs/design/emulators.md). With a `demo-` project it works offline and touches no
 real project. It takes 13–18 s to answer on 2 idle cores (30–37 s when they are busy: its
 start is CPU-bound), so the stack starts it first and waits for it last. Sign-in goes
 through its REST API with any API key (`fake-api-key`).

@@ -20,7 +20,7 @@ from local_stack.emulators import UPLOAD_EVENTS_TOPIC
 from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT, Settings
 
 MODELS_DIR = REPO_ROOT / "models"
-# Files of a model folder that serving reads (DESIGN.md, "Model artifact"); the rest
+# Files of a model folder that serving reads (docs/design/contracts.md, "Model artifact"); the rest
 # (the Keras model, the training report) stays in the repository.
 MODEL_FILES = ("model.tflite", "metadata.json")
 # Long enough for a slow first prediction; a nack makes a message due at once anyway.

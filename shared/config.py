@@ -31,7 +31,7 @@ class Settings:
     FEATURES_TOPIC: str = "audio-features"
     RESULTS_TOPIC: str = "cough-results"
     RESULTS_COLLECTION: str = "results"
-    # Where a message goes once its retry budget is spent (DESIGN.md, "Status lifecycle").
+    # Where a message goes once its retry budget is spent (docs/design/contracts.md, "Status lifecycle").
     UPLOADS_DEAD_LETTER_TOPIC: str = "upload-events-dead-letter"
     FEATURES_DEAD_LETTER_TOPIC: str = "audio-features-dead-letter"
     MAX_DELIVERY_ATTEMPTS: int = 5
@@ -45,7 +45,7 @@ class Settings:
     MODELS_COLLECTION: str = "models"
     # How long preprocess and predict trust their copy of the pointer document (at most 30 s).
     MODEL_POINTER_TTL_S: float = 10.0
-    # Input limits (DESIGN.md defaults: 30 s, 20 MB).
+    # Input limits (docs/design/contracts.md, "Input limits": 30 s, 20 MB).
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024
     MAX_DURATION_S: float = 30.0
     MIN_DURATION_S: float = 0.25

@@ -1,4 +1,4 @@
-"""Object-name rules and the result key (DESIGN.md, "Object names")."""
+"""Object-name rules and the result key (docs/design/contracts.md, "Object names")."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from shared.ml.model import INCONCLUSIVE
 COUGH_LABELS = ("dry", "wet")
 GOALS = {"held_out_called_cough_rate_max": 0.05, "synthetic_accuracy_min": 0.97}
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.5, 0.951, 0.05))
-DEFAULT_THRESHOLD = 0.8  # the product's documented default (DESIGN.md: "the original used 80%")
+DEFAULT_THRESHOLD = 0.8  # the product's documented default (docs/design/contracts.md, "Result document")
 ECE_BINS = 10
 
 

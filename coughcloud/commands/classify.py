@@ -26,7 +26,7 @@ MODEL_NOTE = {
     "mixed": "a demonstration model trained partly on synthetic sounds",
     "real": "a model trained on real recordings",
 }
-MODEL_CARD = 'README.md, section "The model"'
+MODEL_CARD = "docs/concepts/model.md"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

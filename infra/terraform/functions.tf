@@ -23,14 +23,14 @@ locals {
   # overlap and the same small size is cheapest (with steady traffic, cpu = "1" and
   # concurrency = 20 share instances).
   # Cold start (bench/function_cold_start.py): a new instance's first answer takes
-  # 0.43–0.71 s of one full core (README, "Sizing and cold start"), about three times that
+  # 0.5–0.8 s of one full core (docs/performance.md, "A deployed function's cold start"), ~3x that
   # at 0.333 vCPU. What the platform offers against it, and what it costs:
   # - var.min_instances: warm instances, billed at the idle rate (~$5.5 a month each at
   #   512Mi / 0.333 vCPU); default none.
   # - cpu = "1" for a function (var.function_sizing): cold starts at full-core speed, and
   #   a 100 ms call costs 2.2x the 0.333 vCPU one (infra/cost.py).
   # - Startup CPU boost: a Cloud Run setting that the Cloud Functions v2 API, and so
-  #   google_cloudfunctions2_function, does not expose; it is not set here (README).
+  #   google_cloudfunctions2_function, does not expose; it is not set here (docs/guides/deploy.md).
   sizing_defaults = {
     preprocess  = { memory = "512Mi", cpu = "0.333", timeout_s = 60, concurrency = 1, min_instances = 0, max_instances = 20 }
     predict     = { memory = "512Mi", cpu = "0.333", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 20 }

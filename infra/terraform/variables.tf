@@ -118,7 +118,7 @@ variable "function_sizing" {
 }
 
 variable "min_instances" {
-  description = "Instances kept warm per function, e.g. { predict = 1 }; a function not named keeps 0 (scales to zero: the first event after an idle spell pays a cold start). Each warm instance is billed at Cloud Run's idle rate around the clock: ~$5.5 a month at 512Mi / 0.333 vCPU (infra/cost.py; README, \"Sizing and cold start\")."
+  description = "Instances kept warm per function, e.g. { predict = 1 }; a function not named keeps 0 (scales to zero: the first event after an idle spell pays a cold start). Each warm instance is billed at Cloud Run's idle rate around the clock: ~$5.5 a month at 512Mi / 0.333 vCPU (infra/cost.py; docs/guides/deploy.md, \"Sizing\")."
   type        = map(number)
   default     = {}
   validation {

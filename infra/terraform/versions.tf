@@ -17,7 +17,7 @@ provider "google" {
 data "google_project" "this" {}
 
 # The APIs everything below needs. Terraform itself only needs Service Usage and
-# Cloud Resource Manager, which the README enables with gcloud before `terraform init`.
+# Cloud Resource Manager, which docs/guides/deploy.md enables with gcloud before `terraform init`.
 resource "google_project_service" "apis" {
   for_each = toset([
     "artifactregistry.googleapis.com",

@@ -1,7 +1,7 @@
 # The upload page (frontend_stub/dist, built by `make setup`) in a bucket of its own, the
 # only public one. It is served at https://storage.googleapis.com/<project>-web/index.html,
 # so the page's origin is https://storage.googleapis.com (shared with every public bucket;
-# README "Deploy to Google Cloud" says why that is acceptable and how to put a domain in
+# docs/guides/deploy.md, "The page on Cloud", says why that is acceptable and how to put a domain in
 # front). The page never goes into the uploads bucket: a finalize event there triggers
 # preprocess.
 locals {

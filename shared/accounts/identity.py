@@ -3,7 +3,7 @@
 `verify_id_token(..., check_revoked=True)` also looks the user up, so a revoked token, a
 disabled user and a user the Auth service does not know are refused. That lookup is what
 refuses a hand-made unsigned (`alg: none`) token when FIREBASE_AUTH_EMULATOR_HOST is set:
-firebase-admin skips the signature check against the emulator (DESIGN.md, "Second wave").
+firebase-admin skips the signature check against the emulator (docs/design/emulators.md).
 Against the emulator firebase-admin does not check `exp` either (it skips the whole
 signature verification, which is where that happens), so the expiry is checked here too:
 an expired token is refused locally exactly as on Google Cloud.

@@ -13,7 +13,7 @@ PUBLISH_TIMEOUT_S = 30.0
 
 @functools.cache
 def _publisher() -> pubsub_v1.PublisherClient:
-    # The default 10 ms batching window dominates one-message-at-a-time latency (DESIGN.md).
+    # The default 10 ms batching window dominates one-message-at-a-time latency (docs/design/emulators.md).
     batch = pubsub_v1.types.BatchSettings(max_latency=0.001, max_messages=100)
     return pubsub_v1.PublisherClient(batch_settings=batch)
 

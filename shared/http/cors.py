@@ -1,7 +1,7 @@
 """CORS for the HTTP reader: only origins listed in CORS_ALLOWED_ORIGINS (`*` only if listed).
 
 The headers go on every reply, errors included: without them a browser reports a CORS
-failure instead of the real error (DESIGN.md, "Lessons").
+failure instead of the real error (docs/design/lessons.md).
 """
 
 from __future__ import annotations

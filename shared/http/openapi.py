@@ -39,8 +39,9 @@ def _error_reply(description: str) -> dict[str, Any]:
 # optionally with parameters; printable ASCII only, as HTTP headers (and V4 signing) need.
 CONTENT_TYPE_PATTERN = r"^ *(audio/[!-:<-~]+|video/(webm|mp4)) *(;[ -~]*)?$"
 
-# DESIGN.md's name rule: 1–512 bytes of UTF-8, no control characters, no `..` segment, no
-# leading `/` (JSON Schema counts characters, so the byte limit is in the description only).
+# The name rule (docs/design/contracts.md, "Object names"): 1–512 bytes of UTF-8, no control
+# characters, no `..` segment, no leading `/` (JSON Schema counts characters, so the byte limit
+# is in the description only).
 NAME_SCHEMA = {
     "type": "string",
     "minLength": 1,

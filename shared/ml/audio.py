@@ -10,7 +10,7 @@ refuses (an unusual codec inside a RIFF file, an ID3 tag in front of FLAC).
 Hostile files cannot hang or exhaust the process: decoding runs in blocks that are
 mixed to mono at once, stops as soon as the duration passes the limit, checks a
 deadline between blocks, and refuses absurd sample rates and channel counts before
-reading any samples. Every failure is an `InputError` with a code from DESIGN.md.
+reading any samples. Every failure is an `InputError` with a code from docs/design/contracts.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Input checks on an upload before and after decoding, with DESIGN.md's error codes.
+"""Input checks on an upload before and after decoding, with the error codes of docs/design/contracts.md.
 
 Each refusal is an InputError whose message gives the measured value and the limit,
 so a person knows what to change. Limits come from shared.config.settings().

@@ -1,6 +1,6 @@
 """MFCC features in pure numpy, equal to `librosa.feature.mfcc` with the same parameters.
 
-Serving must not import librosa (numba's first use costs seconds; DESIGN.md), so this
+Serving must not import librosa (numba's first use costs seconds; docs/design/ml-stack.md), so this
 module re-implements librosa's pipeline step by step:
 
     centred frames (zero padding) → periodic Hann window → |rfft|² → slaney mel

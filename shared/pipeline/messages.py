@@ -1,7 +1,7 @@
 """Wire formats: the features message (topic `audio-features`) and the result document.
 
 The result document is stored at `results/{key}` and published, as JSON, on `cough-results`.
-Both formats are contracts (DESIGN.md, "Contracts"); extend them, never rename fields.
+Both formats are contracts (docs/design/contracts.md); extend them, never rename fields.
 """
 
 from __future__ import annotations

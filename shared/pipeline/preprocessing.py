@@ -1,6 +1,6 @@
 """The preprocess stage: one upload event → checked audio → MFCC features on `audio-features`.
 
-Outcomes, per DESIGN.md: bad input is recorded as `failed` with its code and the event is
+Outcomes, per docs/design/contracts.md: bad input is recorded as `failed` with its code and the event is
 acknowledged; a transient fault raises so the platform redelivers; a bug is recorded as
 `failed`/`internal` at once (retrying cannot fix it); after MAX_DELIVERY_ATTEMPTS
 deliveries of one generation the event goes to the dead-letter topic and the document is

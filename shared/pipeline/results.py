@@ -6,7 +6,7 @@ document (AlreadyExists for every other delivery). Earlier transitions are a rea
 update guarded by the document's `last_update_time`, which Cloud Firestore enforces (the
 local emulator ignores it; the write order below keeps that harmless: nothing is written
 to `status` after the features are published). No transactions: the emulator can lose
-concurrent transactional updates silently (DESIGN.md).
+concurrent transactional updates silently (docs/design/emulators.md).
 
 Erasure (an owner's DELETE) may run while the pipeline still works on the upload. The eraser
 deletes the object, then the document, then its markers; the pipeline never creates the

@@ -6,7 +6,7 @@ last name done, so a stopped run goes on where it stopped, and a result that alr
 this version's score is skipped). It reads recordings from the uploads bucket and writes
 only the `scores` field of result documents: nothing is written to Storage and nothing is
 published, so the pipeline cannot be re-triggered (Firebase's resize-images backfill looped
-to 34.9 M executions by re-triggering itself; DESIGN.md).
+to 34.9 M executions by re-triggering itself; docs/design/lessons.md).
 """
 
 from __future__ import annotations

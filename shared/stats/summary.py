@@ -1,4 +1,4 @@
-"""A summary of result documents (`results/{key}`, DESIGN.md "Contracts") over a time window.
+"""A summary of result documents (`results/{key}`, docs/design/contracts.md) over a time window.
 
 Pure: documents in, a JSON-ready dict out, so it is the same for the emulator and for Cloud.
 """

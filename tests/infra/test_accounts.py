@@ -17,7 +17,7 @@ from tests.infra.terraform import (
 
 
 def test_no_terraform_sets_an_emulator_variable():
-    """With FIREBASE_AUTH_EMULATOR_HOST set, firebase-admin accepts unsigned tokens (DESIGN.md)."""
+    """FIREBASE_AUTH_EMULATOR_HOST makes firebase-admin take unsigned tokens (docs/design/emulators.md)."""
     for path in TF_DIR.glob("*.tf"):
         code = "\n".join(
             line.split("#", 1)[0] for line in path.read_text().splitlines()

@@ -12,7 +12,7 @@ import pytest
 
 from tests.infra.terraform import REPO, deployed_functions
 
-# Training/reference-only packages: the deployed functions must not import them (DESIGN.md).
+# Training/reference-only packages: the deployed functions must not import them (docs/design/ml-stack.md).
 HEAVY = {"tensorflow", "keras", "librosa", "numba", "matplotlib", "sklearn", "pytest", "hypothesis"}
 # Repo folders that are not deployed.
 NOT_DEPLOYED = {"functions", "training", "local_stack", "coughcloud", "tests", "bench", "models", "infra"}

@@ -150,7 +150,7 @@ def test_nothing_of_the_page_lands_in_the_uploads_bucket():
 
 
 def test_the_page_is_the_documented_deploy_step():
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Deploy to Google Cloud", 1)[1].split("\n## ", 1)[0]
+    guide = (REPO / "docs/guides/deploy.md").read_text()
+    section = guide.split("## From an empty project to a first classification", 1)[1].split("\n## ", 1)[0]
     assert "terraform output -raw web_url" in section
     assert section.index("make setup") < section.index("terraform apply")

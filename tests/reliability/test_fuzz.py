@@ -118,7 +118,7 @@ def test_mfcc_on_finite_arrays_is_finite_float32_of_the_stated_shape(samples: np
 
 
 def follows_the_rules(name: str) -> bool:
-    """DESIGN.md's rules, written out independently of shared/names.py."""
+    """The name rules of docs/design/contracts.md, written out independently of shared/names.py."""
     try:
         size = len(name.encode("utf-8"))
     except UnicodeEncodeError:

@@ -1,7 +1,7 @@
 """Security properties that can be checked without running anything.
 
 - No deployed code writes to Cloud Storage (a function writing into the bucket that
-  triggers it can loop forever; DESIGN.md "Lessons"). IAM says the same for Google
+  triggers it can loop forever; docs/design/lessons.md). IAM says the same for Google
   Cloud (tests/infra/test_iam.py); this checks the code itself.
 - infra/firestore.rules lets no client write, and reads only under a condition.
   The rules themselves cannot be exercised here: Google's Firestore emulator is not

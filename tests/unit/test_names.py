@@ -1,4 +1,4 @@
-"""shared/names.py: the object-name rules and the result key from DESIGN.md ("Object names")."""
+"""shared/names.py: the object-name rules and the result key (docs/design/contracts.md, "Object names")."""
 
 from __future__ import annotations
 

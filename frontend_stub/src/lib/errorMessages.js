@@ -1,4 +1,4 @@
-// Plain-words explanations for the pipeline's error codes (DESIGN.md, "Status lifecycle").
+// Plain-words explanations for the pipeline's error codes (docs/design/contracts.md, "Error codes").
 
 const FRIENDLY = {
   invalid_name: "The file name is not accepted. Rename the file and try again.",

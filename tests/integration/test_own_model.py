@@ -93,6 +93,7 @@ def test_the_stack_serves_the_folder_as_champion_and_results_carry_its_labels(
 
     listing = json.loads(cli(own_model_stack, "models", "list", "--format", "json").stdout)
     assert listing["pointer"]["name"] == NAME and listing["pointer"]["champion"] == "1.0.0"
+    assert [row["labels"] for row in listing["versions"]] == [list(LABELS)]
 
     stats = cli(own_model_stack, "stats", "--minutes", "30", "--format", "json")
     counts = json.loads(stats.stdout)["labels"][f"{NAME}@1.0.0"]

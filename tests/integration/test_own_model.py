@@ -13,7 +13,6 @@ import csv
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 import requests
 from google.cloud import storage
 
-from shared.config import BUNDLED_MODEL_DIR, settings
+from shared.config import BUNDLED_MODEL_DIR
 from tests.accounts_support import new_visitor
 from tests.conftest import RunningStack
 from tests.fixtures.audio_files import sample_file
@@ -36,14 +35,10 @@ ANSWERS = {*LABELS, "inconclusive"}
 FOLLOW_S = 60.0
 
 
-@pytest.fixture
-def own_env(own_model_stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The own-model stack's stack.env, exported for this test."""
-    for key, value in own_model_stack.env.items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    yield own_model_stack.env
-    settings.cache_clear()
+@pytest.fixture(scope="module")
+def stack(own_model_stack: RunningStack) -> RunningStack:
+    """This module's tests (and tests/conftest.py's `env`) use the own-model stack."""
+    return own_model_stack
 
 
 def cli(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -60,12 +55,12 @@ def upload(env: dict[str, str], seconds: float = 1.0) -> dict[str, Any]:
 
 
 def test_the_stack_serves_the_folder_as_champion_and_results_carry_its_labels(
-    own_model_stack: RunningStack, own_env: dict[str, str]
+    stack: RunningStack, env: dict[str, str]
 ) -> None:
-    assert own_env["MODEL_URI"] == f"gs://{own_env['MODEL_BUCKET']}/{NAME}/1.0.0"
-    tap = TopicTap(own_env, own_env["RESULTS_TOPIC"])
+    assert env["MODEL_URI"] == f"gs://{env['MODEL_BUCKET']}/{NAME}/1.0.0"
+    tap = TopicTap(env, env["RESULTS_TOPIC"])
     try:
-        result = upload(own_env)
+        result = upload(env)
         published = tap.wait_for(1, lambda m: json.loads(m.data)["key"] == result["key"])
     finally:
         tap.close()
@@ -85,33 +80,33 @@ def test_the_stack_serves_the_folder_as_champion_and_results_carry_its_labels(
     assert published[0].attributes["label"] == result["label"]
 
     # The API's document describes such a result: its label and model validate.
-    schema = requests.get(f"{own_env['RESULTS_API_URL']}/openapi.json", timeout=10).json()
+    schema = requests.get(f"{env['RESULTS_API_URL']}/openapi.json", timeout=10).json()
     properties = schema["components"]["schemas"]["Result"]["properties"]
     jsonschema.validate(result["label"], properties["label"])
     jsonschema.validate(model, properties["model"])
     assert "enum" not in properties["label"]
 
-    listing = json.loads(cli(own_model_stack, "models", "list", "--format", "json").stdout)
+    listing = json.loads(cli(stack, "models", "list", "--format", "json").stdout)
     assert listing["pointer"]["name"] == NAME and listing["pointer"]["champion"] == "1.0.0"
     assert [row["labels"] for row in listing["versions"]] == [list(LABELS)]
 
-    stats = cli(own_model_stack, "stats", "--minutes", "30", "--format", "json")
+    stats = cli(stack, "stats", "--minutes", "30", "--format", "json")
     counts = json.loads(stats.stdout)["labels"][f"{NAME}@1.0.0"]
     assert list(counts)[:3] == list(LABELS)  # the model's order, labels never answered included
     assert set(counts) <= ANSWERS and sum(counts.values()) >= 1
 
 
 def test_feedback_takes_the_models_labels_and_the_export_files_a_folder_per_label(
-    own_model_stack: RunningStack, own_env: dict[str, str], tmp_path: Path
+    stack: RunningStack, env: dict[str, str], tmp_path: Path
 ) -> None:
-    visitor = new_visitor(own_env)
-    _upload_as(own_env, visitor, "speaking.wav", sample_file("wav_pcm16", seconds=1.0))
-    result = _wait_as(own_env, visitor, "speaking.wav")
+    visitor = new_visitor(env)
+    _upload_as(env, visitor, "speaking.wav", sample_file("wav_pcm16", seconds=1.0))
+    result = _wait_as(env, visitor, "speaking.wav")
     assert result["status"] == "done" and result["model"]["labels"] == list(LABELS)
 
     def say(label: str) -> requests.Response:
         body = {"name": "speaking.wav", "label": label}
-        return _api(own_env, "POST", "/results/feedback", visitor, json=body)
+        return _api(env, "POST", "/results/feedback", visitor, json=body)
 
     refused = say("dry")
     assert refused.status_code == 400
@@ -120,7 +115,7 @@ def test_feedback_takes_the_models_labels_and_the_export_files_a_folder_per_labe
     assert said.status_code == 200, said.text
 
     out = tmp_path / "dataset"
-    exported = cli(own_model_stack, "feedback", "export", str(out))
+    exported = cli(stack, "feedback", "export", str(out))
     assert exported.returncode == 0, exported.stderr
     rows = {row["uuid"]: row for row in csv.DictReader((out / "metadata_compiled.csv").open())}
     row = rows[result["key"]]
@@ -135,29 +130,29 @@ def test_feedback_takes_the_models_labels_and_the_export_files_a_folder_per_labe
 
 
 def test_versions_of_the_model_are_pushed_shadowed_and_compared(
-    own_model_stack: RunningStack, own_env: dict[str, str], tmp_path: Path
+    stack: RunningStack, env: dict[str, str], tmp_path: Path
 ) -> None:
     second = build_in_subprocess(tmp_path, version="1.0.1", seed=1)
 
-    pushed = cli(own_model_stack, "models", "push", str(second))
+    pushed = cli(stack, "models", "push", str(second))
     assert pushed.returncode == 0, pushed.stderr
     assert f"pushed {NAME} 1.0.1" in pushed.stdout
-    foreign = cli(own_model_stack, "models", "push", str(BUNDLED_MODEL_DIR))
+    foreign = cli(stack, "models", "push", str(BUNDLED_MODEL_DIR))
     assert foreign.returncode == 1
     assert f"holds model 'cough-classifier', but this deployment serves '{NAME}'" in foreign.stderr
 
-    assert cli(own_model_stack, "models", "shadow", "1.0.1").returncode == 0
+    assert cli(stack, "models", "shadow", "1.0.1").returncode == 0
     try:
         deadline = time.monotonic() + FOLLOW_S
-        while not (result := upload(own_env)).get("shadow") and time.monotonic() < deadline:
+        while not (result := upload(env)).get("shadow") and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
-        assert cli(own_model_stack, "models", "shadow", "--off").returncode == 0
+        assert cli(stack, "models", "shadow", "--off").returncode == 0
     shadow = result["shadow"]
     assert (shadow["model"]["version"], shadow["model"]["labels"]) == ("1.0.1", list(LABELS))
     assert shadow["label"] in ANSWERS and result["model"]["version"] == "1.0.0"
 
-    compared = cli(own_model_stack, "models", "compare", "1.0.0", "1.0.1", "--minutes", "30", "--format=json")
+    compared = cli(stack, "models", "compare", "1.0.0", "1.0.1", "--minutes", "30", "--format=json")
     comparison = json.loads(compared.stdout)
     assert comparison["paired"] >= 1
     assert set(comparison["labels"]) <= ANSWERS

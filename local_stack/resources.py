@@ -79,7 +79,7 @@ def check_model_dir(model_dir: Path) -> None:
         check_version_name(meta.get("version"))
         check_model(tflite, meta, str(model_dir))
     except Refusal as refusal:
-        raise StartupError(f"--model {refusal}") from None
+        raise StartupError(f"--model: {refusal}") from None
 
 
 def create_buckets(config: Settings) -> None:

@@ -68,7 +68,8 @@ import numpy as np
 import keras, librosa, tensorflow
 from shared.ml.features import FeatureSpec, feature_windows
 imported_at = time.time()
-spec = FeatureSpec.from_dict(__import__("json").load(open(sys.argv[1] + "/metadata.json"))["feature_spec"])
+metadata = __import__("json").load(open(sys.argv[1] + "/metadata.json"))
+spec = FeatureSpec.from_dict(metadata["feature_spec"])
 model = keras.models.load_model(sys.argv[1] + "/model.keras")
 loaded_at = time.time()
 y, _ = librosa.load(sys.argv[2], sr=spec.sample_rate)
@@ -76,7 +77,7 @@ mel = librosa.feature.melspectrogram(y=y, sr=spec.sample_rate, n_fft=spec.n_fft,
     win_length=spec.win_length, n_mels=spec.n_mels, fmin=spec.fmin, fmax=spec.fmax)
 features = librosa.feature.mfcc(S=librosa.power_to_db(mel, top_db=spec.top_db), n_mfcc=spec.n_mfcc)
 probabilities = np.mean(np.asarray(model(feature_windows(features, spec))), axis=0)
-label = ["dry", "wet", "not_cough"][int(np.argmax(probabilities))]
+label = metadata["labels"][int(np.argmax(probabilities))]
 """
     + _REPORT
 )

@@ -62,7 +62,11 @@ def push(registry: Registry, folder: Path, version: str | None = None) -> dict[s
     if not isinstance(meta, dict):
         raise Refusal(f"{files[METADATA_FILE]} is not a JSON object.")
     if meta.get("name") != registry.name:
-        raise Refusal(f"{folder} holds model {meta.get('name')!r}; this registry is {registry.name!r}.")
+        raise Refusal(
+            f"{folder} holds model {meta.get('name')!r}, but this deployment serves {registry.name!r} "
+            f"(MODEL_URI's registry {registry.root}). To serve another model, deploy with Terraform's "
+            "model_name set to its name, or start the local stack with `coughcloud up --model DIR`."
+        )
     version = check_version_name(version or str(meta.get("version") or ""))
     meta = {**meta, "version": version}
     tflite = files[MODEL_FILE].read_bytes()

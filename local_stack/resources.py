@@ -17,9 +17,9 @@ from google.api_core.exceptions import AlreadyExists, Conflict
 from google.cloud import pubsub_v1, storage
 
 from local_stack.emulators import UPLOAD_EVENTS_TOPIC
-from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT, Settings
+from local_stack.processes import StartupError
+from shared.config import BUNDLED_MODEL_DIR, Settings
 
-MODELS_DIR = REPO_ROOT / "models"
 # Files of a model folder that serving reads (docs/design/contracts.md, "Model artifact"); the rest
 # (the Keras model, the training report) stays in the repository.
 MODEL_FILES = ("model.tflite", "metadata.json")
@@ -53,8 +53,33 @@ def inspection_subscription(dead_letter_topic: str) -> str:
 
 
 def model_uri(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> str:
-    """Where the stack puts the shipped model: gs://MODEL_BUCKET/<name>/<version>."""
-    return f"gs://{config.MODEL_BUCKET}/{model_dir.relative_to(MODELS_DIR).as_posix()}"
+    """Where the stack puts a model folder: gs://MODEL_BUCKET/<name>/<version> of its metadata.json."""
+    meta = json.loads((model_dir / "metadata.json").read_text())
+    return f"gs://{config.MODEL_BUCKET}/{meta['name']}/{meta['version']}"
+
+
+def check_model_dir(model_dir: Path) -> None:
+    """`coughcloud up --model DIR`: a folder the stack can serve, checked as `models push` checks
+    one (model.tflite and metadata.json, names the registry takes, labels, a model that runs on
+    features of its own spec) before anything starts; StartupError saying why not otherwise."""
+    from shared.registry.artifacts import check_model, check_model_name, check_version_name
+    from shared.registry.pointer import Refusal
+
+    try:
+        meta = json.loads((model_dir / "metadata.json").read_text())
+        tflite = (model_dir / "model.tflite").read_bytes()
+    except OSError as error:
+        raise StartupError(f"--model {model_dir}: cannot read {error.filename}: {error.strerror}") from None
+    except ValueError as error:
+        raise StartupError(f"--model {model_dir}: metadata.json is not valid JSON: {error}") from None
+    if not isinstance(meta, dict):
+        raise StartupError(f"--model {model_dir}: metadata.json is not a JSON object.")
+    try:
+        check_model_name(meta.get("name"))
+        check_version_name(meta.get("version"))
+        check_model(tflite, meta, str(model_dir))
+    except Refusal as refusal:
+        raise StartupError(f"--model: {refusal}") from None
 
 
 def create_buckets(config: Settings) -> None:
@@ -65,7 +90,7 @@ def create_buckets(config: Settings) -> None:
 
 
 def upload_model(config: Settings, model_dir: Path) -> str:
-    """Copy a shipped model version into the models bucket; return its URI."""
+    """Copy a model folder (a shipped version, or `up --model`'s) into the models bucket; its URI."""
     uri = model_uri(config, model_dir)
     prefix = uri.removeprefix(f"gs://{config.MODEL_BUCKET}/")
     bucket = storage.Client(project=config.GOOGLE_CLOUD_PROJECT).bucket(config.MODEL_BUCKET)
@@ -88,8 +113,8 @@ def upload_shipped_models(config: Settings) -> str:
 
 
 def seed_model_pointer(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> bool:
-    """The pointer document's first champion, the shipped model (as Terraform seeds it on Cloud);
-    whether it was created (never overwritten)."""
+    """The pointer document's first champion, the served model folder (as Terraform seeds it on
+    Cloud); whether it was created (never overwritten)."""
     from shared.registry.artifacts import default_location
     from shared.registry.store import seed_champion
 

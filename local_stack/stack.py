@@ -29,7 +29,7 @@ from local_stack.frontend import FrontendServer, firebase_web_config
 from local_stack.functions import FUNCTIONS, start_function
 from local_stack.processes import LOCAL_DIR, Child, StartupError
 from local_stack.stack_env import write_stack_env
-from shared.config import REPO_ROOT, Settings, settings
+from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT, Settings, settings
 
 READY_TIMEOUT_S = 60.0
 
@@ -43,6 +43,8 @@ class StackOptions:
     retry_max_s: float = 10.0
     # MODEL_POINTER_TTL_S for the functions (None: the default); tests shorten it.
     pointer_ttl_s: float | None = None
+    # A model folder to serve as the champion (`up --model DIR`); None: the shipped versions.
+    model_dir: Path | None = None
 
     @property
     def stack_env(self) -> Path:
@@ -70,6 +72,8 @@ class StackOptions:
             args += ["--cors-origin", origin]
         if self.pointer_ttl_s is not None:
             args += ["--pointer-ttl", str(self.pointer_ttl_s)]
+        if self.model_dir is not None:
+            args += ["--model", str(self.model_dir)]
         return args
 
 
@@ -166,6 +170,9 @@ def start_stack(options: StackOptions) -> Stack:
     options.state_dir.mkdir(parents=True, exist_ok=True)
     options.stack_env.unlink(missing_ok=True)
     config = Settings.from_env()
+    model_dir = options.model_dir or BUNDLED_MODEL_DIR
+    if options.model_dir is not None:
+        resources.check_model_dir(options.model_dir)
     auth = start_auth(processes.free_port(), config.GOOGLE_CLOUD_PROJECT, options.state_dir, options.log_dir)
     try:
         emulators = launch_emulators(config.GOOGLE_CLOUD_PROJECT, config.UPLOAD_BUCKET, options.log_dir)
@@ -178,7 +185,7 @@ def start_stack(options: StackOptions) -> Stack:
         ports = {name: processes.free_port() for name in (*FUNCTIONS, "frontend")}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         key = options.state_dir / "signing-key.json"
-        env = _stack_env(config, emulators, auth, urls, resources.model_uri(config), key)
+        env = _stack_env(config, emulators, auth, urls, resources.model_uri(config, model_dir), key)
         if options.pointer_ttl_s is not None:
             env["MODEL_POINTER_TTL_S"] = str(options.pointer_ttl_s)
         # The page's own origin, under either of the names a person may type for it.
@@ -196,8 +203,11 @@ def start_stack(options: StackOptions) -> Stack:
         settings.cache_clear()
         resources.create_buckets(config)
         resources.create_topics_and_subscriptions(config)
-        resources.upload_shipped_models(config)
-        resources.seed_model_pointer(config)
+        if options.model_dir is None:
+            resources.upload_shipped_models(config)
+        else:
+            resources.upload_model(config, options.model_dir)
+        resources.seed_model_pointer(config, model_dir)
         resources.signing_key_file(key, config.GOOGLE_CLOUD_PROJECT)
         phases["resources_made"] = time.monotonic() - t0
 
@@ -247,6 +257,7 @@ def banner(stack: Stack) -> str:
             f"  storage       {env['STORAGE_EMULATOR_HOST']}  bucket {env['UPLOAD_BUCKET']}",
             f"  pubsub        {env['PUBSUB_EMULATOR_HOST']}  results on topic {env['RESULTS_TOPIC']}",
             f"  firestore     {env['FIRESTORE_EMULATOR_HOST']}",
+            f"  model         {env['MODEL_URI']}  (the champion)",
             f"  auth          {env['FIREBASE_AUTH_EMULATOR_HOST']}  (Firebase Auth emulator)",
             f"  endpoints     {rel_env}  (set -a; . {rel_env}; set +a)",
             f"  logs          {os.path.relpath(stack.options.log_dir)}/",

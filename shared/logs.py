@@ -244,13 +244,16 @@ def log_prediction_done(
     generation: int,
     label: str,
     confidence: float,
+    answer: str,
+    model_name: str,
     model_version: str,
     latency_ms: float,
     timings: dict[str, float],
     trace_id: str | None,
 ) -> None:
-    """`timings` are the result document's: preprocess's, queue and predict's, and `pipeline_ms`
-    (upload recorded → done), the end-to-end figure."""
+    """`answer` is what the label means whatever the model's labels: found, negative (one of its
+    negative_labels) or inconclusive. `timings` are the result document's: preprocess's, queue
+    and predict's, and `pipeline_ms` (upload recorded → done), the end-to-end figure."""
     _pipeline(
         "INFO",
         f"Result: {label} ({confidence:.1%})",
@@ -262,6 +265,8 @@ def log_prediction_done(
         event="prediction_done",
         label=label,
         confidence=confidence,
+        answer=answer,
+        model_name=model_name,
         model_version=model_version,
         timings=timings,
     )

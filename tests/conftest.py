@@ -3,7 +3,8 @@
 `emulators`: the three emulators on free ports, their variables exported in this process.
 `auth_emulator`: the Firebase Auth emulator (13–18 s to start, so only tests that need it).
 `stack`: the whole local stack, started as `coughcloud up --detach` starts it.
-Both stop every process they started (by PID) at the end of the session.
+`own_model_stack`: another, serving a model with other labels (`coughcloud up --model DIR`).
+They stop every process they started (by PID) at the end of the session.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,19 +110,40 @@ def _clean_up_abandoned_stacks() -> None:
             shutil.rmtree(state_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[RunningStack]:
-    """The whole local stack, started as `coughcloud up --detach` does; `coughcloud down` at the end."""
+def _running(options: StackOptions) -> Iterator[RunningStack]:
+    """A stack started as `coughcloud up --detach` does; `coughcloud down` at the end."""
     _clean_up_abandoned_stacks()
-    state = start_detached(TEST_STACK)
-    running = RunningStack(env=dict(state["env"]), state=state, options=TEST_STACK)
+    state = start_detached(options)
+    running = RunningStack(env=dict(state["env"]), state=state, options=options)
     try:
         yield running
     finally:
-        stop_detached(TEST_STACK)
+        stop_detached(options)
         for child in running.adopted:
             child.stop()
-        shutil.rmtree(TEST_STACK.state_dir, ignore_errors=True)
+        shutil.rmtree(options.state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    """The whole local stack, serving the shipped model."""
+    yield from _running(TEST_STACK)
+
+
+@pytest.fixture(scope="session")
+def own_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/fixtures/own_model.py's model (other labels, another name), built in a process of its
+    own so that TensorFlow stays out of this one."""
+    from tests.fixtures.own_model import build_in_subprocess
+
+    return build_in_subprocess(tmp_path_factory.mktemp("own-model"))
+
+
+@pytest.fixture(scope="session")
+def own_model_stack(own_model_dir: Path) -> Iterator[RunningStack]:
+    """A second stack, started as `coughcloud up --detach --model DIR` does, serving that model."""
+    state_dir = TEST_STACKS / f"{os.getpid()}-own-model"
+    yield from _running(replace(TEST_STACK, state_dir=state_dir, model_dir=own_model_dir))
 
 
 @pytest.fixture

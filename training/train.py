@@ -43,6 +43,9 @@ from training.report import clip_metrics, write_report
 from training.sources import HELD_OUT, SOURCE_SETS, TRAIN, Source, ensure_installed, package_version
 
 LABELS = synthetic.LABELS
+# metadata.json's negative_labels and display_names (shared/ml/labels.py) for this recipe's labels.
+NEGATIVE_LABELS = ("not_cough",)
+DISPLAY_NAMES = {"dry": "Dry cough", "wet": "Wet cough", "not_cough": "Not a cough"}
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,8 @@ def _metadata(
         "name": config.name,
         "version": config.version,
         "labels": list(LABELS),
+        "negative_labels": list(NEGATIVE_LABELS),
+        "display_names": DISPLAY_NAMES,
         "feature_spec": spec.to_dict(),
         "input": {
             "tensor": "mfcc",

@@ -32,7 +32,7 @@ MODEL_CARD = "docs/concepts/model.md"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "classify",
-        help="classify recordings offline (dry / wet / not_cough)",
+        help="classify recordings offline with a model (one of its labels, or inconclusive)",
         description=__doc__.splitlines()[0].split(": ", 1)[1],
     )
     parser.add_argument(

@@ -1,9 +1,11 @@
-"""`coughcloud feedback export DIR`: the recordings owners labelled, as a COUGHVID-like data set.
+"""`coughcloud feedback export DIR`: the recordings owners labelled, a folder per label.
 
-DIR gets `metadata_compiled.csv` (one row per recording: `uuid` = its result key,
-`cough_type` dry/wet, `cough_detected` 1 for a cough and 0 for not_cough, as
-training/coughvid.py reads them) and the recordings as `<uuid><ext>`, read from the uploads
-bucket (never written to). `coughcloud train --data DIR` trains on it.
+DIR gets the recordings as `<label>/<uuid><ext>` (`uuid` = the result key; the layout Keras'
+`audio_dataset_from_directory` reads), read from the uploads bucket (never written to), and
+`metadata_compiled.csv`, one row per recording: its `label`, whether that label is one of the
+model's `negative_labels`, and COUGHVID's columns as training/coughvid.py reads them
+(`cough_type` = the label, `cough_detected` 0 for a negative label and 1 otherwise), so
+`coughcloud train --data DIR` trains on it.
 """
 
 from __future__ import annotations
@@ -17,9 +19,25 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from coughcloud.commands.client import add_target_argument, configure_target
-from shared.registry import feedback
+from shared.errors import ModelError
+from shared.ml.labels import LABEL_PATTERN, LabelSet
+from shared.registry import artifacts, feedback
+from shared.registry.artifacts import Registry, default_location
+from shared.registry.pointer import Refusal
 
-COLUMNS = ("uuid", "cough_type", "cough_detected", "name", "model_label", "model_version", "feedback_at")
+COLUMNS = (
+    "uuid",
+    "label",
+    "negative",
+    "cough_type",
+    "cough_detected",
+    "file",
+    "name",
+    "model_label",
+    "model_name",
+    "model_version",
+    "feedback_at",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,17 +56,46 @@ def _extension(document: dict[str, Any]) -> str:
     return mimetypes.guess_extension(str(document.get("content_type") or "")) or ".audio"
 
 
-def _row(key: str, document: dict[str, Any]) -> dict[str, Any]:
+class _Labels:
+    """The label set of each result's model: the one the result carries, else (a result written
+    before results carried labels) its version's metadata in the target's registry."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.by_version: dict[str, LabelSet | None] = {}
+
+    def of(self, document: dict[str, Any]) -> LabelSet | None:
+        model = document.get("model") or {}
+        carried = LabelSet.of_model_info(model)
+        if carried is not None or model.get("name") != self.registry.name:
+            return carried
+        version = str(model.get("version"))
+        if version not in self.by_version:
+            try:
+                meta = artifacts.metadata(self.registry, version)
+                self.by_version[version] = LabelSet.from_metadata(meta, self.registry.uri(version))
+            except (Refusal, ModelError):
+                self.by_version[version] = None
+        return self.by_version[version]
+
+
+def _row(key: str, document: dict[str, Any], labels: LabelSet | None, file: str) -> dict[str, Any]:
+    """One CSV row; `negative` and `cough_detected` are left empty when the model's labels are unknown."""
     label = document["feedback"]["label"]
-    cough = label != feedback.NOT_COUGH
+    negative = label in labels.negative if labels is not None else None
     at = document["feedback"].get("at")
+    model = document.get("model") or {}
     return {
         "uuid": key,
-        "cough_type": label if cough else "",
-        "cough_detected": "1.0" if cough else "0.0",
+        "label": label,
+        "negative": "" if negative is None else str(negative).lower(),
+        "cough_type": "" if negative else label,
+        "cough_detected": "" if negative is None else "0.0" if negative else "1.0",
+        "file": file,
         "name": document.get("name"),
         "model_label": document.get("label"),
-        "model_version": (document.get("model") or {}).get("version"),
+        "model_name": model.get("name"),
+        "model_version": model.get("version"),
         "feedback_at": at.isoformat() if hasattr(at, "isoformat") else at,
     }
 
@@ -59,6 +106,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     config = configure_target(args.env)
     client = storage.Client(project=config.GOOGLE_CLOUD_PROJECT)
+    labels = _Labels(default_location(config.MODEL_URI).registry)
     args.directory.mkdir(parents=True, exist_ok=True)
     written: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
@@ -66,15 +114,21 @@ def run_export(args: argparse.Namespace) -> int:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         for key, document in feedback.labelled():
+            label = str(document["feedback"].get("label"))
+            if not LABEL_PATTERN.fullmatch(label):  # it names a folder: nothing but a label name
+                skipped["feedback label is not a label name"] += 1
+                continue
             blob = client.bucket(document["bucket"]).blob(document["name"], generation=document["generation"])
             try:
                 data = blob.download_as_bytes()
             except exceptions.NotFound:
                 skipped["recording gone (erased or replaced)"] += 1
                 continue
-            (args.directory / f"{key}{_extension(document)}").write_bytes(data)
-            writer.writerow(_row(key, document))
-            written[document["feedback"]["label"]] += 1
+            file = Path(label) / f"{key}{_extension(document)}"
+            (args.directory / label).mkdir(exist_ok=True)
+            (args.directory / file).write_bytes(data)
+            writer.writerow(_row(key, document, labels.of(document), file.as_posix()))
+            written[label] += 1
     counts = ", ".join(f"{label} {n}" for label, n in sorted(written.items())) or "none"
     print(f"wrote {sum(written.values())} labelled recordings ({counts}) to {args.directory}")
     for reason, n in skipped.items():

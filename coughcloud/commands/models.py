@@ -185,6 +185,7 @@ def _listing(location: Location) -> tuple[ModelPointer, bool, list[dict[str, Any
                 "inconclusive_rate": metrics.get("inconclusive_rate"),
                 "real_non_cough_called_cough": _dict(metrics.get("held_out_real")).get("called_cough_rate"),
                 "training_data": training.get("kind"),
+                "labels": meta.get("labels"),
                 "sha256": meta.get("sha256"),
             }
         )

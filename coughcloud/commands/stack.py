@@ -26,6 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         help="seconds the functions cache the model pointer (MODEL_POINTER_TTL_S)",
     )
+    up.add_argument(
+        "--model",
+        type=Path,
+        metavar="DIR",
+        help="serve this model folder (model.tflite + metadata.json) as the champion, in a registry of "
+        "its own name, instead of the shipped versions",
+    )
     down = subparsers.add_parser("down", help="stop a stack started with `coughcloud up --detach`")
     for parser in (up, down):
         parser.add_argument(
@@ -42,6 +49,7 @@ def _options(args: argparse.Namespace) -> StackOptions:
         retry_base_s=args.retry_base,
         retry_max_s=args.retry_max,
         pointer_ttl_s=args.pointer_ttl,
+        model_dir=args.model.resolve() if args.model else None,
     )
 
 

@@ -14,6 +14,7 @@ const doc = (n, extra = {}) => ({
   owner: "uid-a",
   status: "done",
   label: "dry",
+  model: { name: "cough-classifier", version: "1.1.0", labels: ["dry", "wet"], display_names: { dry: "Dry cough" } },
   created_at: `2026-12-04T0${n}:00:00.000000+00:00`,
   expire_at: "2027-01-03T00:00:00+00:00",
   ...extra,
@@ -26,10 +27,11 @@ test("a result document becomes an entry named after the visitor's file", () => 
     uploadedAt: "2026-12-04T01:00:00.000000+00:00",
     status: "done",
     label: "dry",
+    labelText: "Dry cough",
     expireAt: "2027-01-03T00:00:00+00:00",
   });
   const pending = entryFromResult({ name: "users/uid-a/x.wav", status: "received" });
-  assert.deepEqual([pending.label, pending.expireAt, pending.uploadedAt], [null, null, null]);
+  assert.deepEqual([pending.label, pending.labelText, pending.expireAt, pending.uploadedAt], [null, null, null, null]);
 });
 
 test("merging: updates in place by name, new entries by time, newest first", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { friendlyError, labelName } from "../src/lib/errorMessages.js";
+import { friendlyError } from "../src/lib/errorMessages.js";
 import { extensionFor, levelFromSamples, pickMimeType } from "../src/lib/recorder.js";
 import { keptUntilText } from "../src/lib/retention.js";
 import { contentTypeFor } from "../src/lib/upload.js";
@@ -16,11 +16,6 @@ test("every pipeline error code has its own plain sentence", () => {
   for (const sentence of sentences) assert.notEqual(sentence, generic);
   assert.equal(new Set(sentences).size, PIPELINE_CODES.length);
   assert.equal(friendlyError("not_found", ""), "");
-});
-
-test("labels have display names; unknown ones pass through", () => {
-  assert.equal(labelName("not_cough"), "Not a cough");
-  assert.equal(labelName("mystery"), "mystery");
 });
 
 test("content type: declared type without parameters, else from the extension", () => {

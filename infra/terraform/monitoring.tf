@@ -112,6 +112,8 @@ resource "google_logging_metric" "latency" {
 }
 
 # Labels and confidence per model version: a new version that answers differently shows here.
+# The labels are the model's own (any model name, any labels); `answer` says what a label means
+# whatever they are (found, negative: one of its negative_labels, or inconclusive).
 resource "google_logging_metric" "confidence" {
   name            = "coughcloud/confidence"
   filter          = "jsonPayload.event=\"prediction_done\""
@@ -123,7 +125,15 @@ resource "google_logging_metric" "confidence" {
     display_name = "Predictions: confidence by label and model version"
     labels {
       key         = "label"
-      description = "Predicted label"
+      description = "Predicted label: one of the model's labels, or inconclusive"
+    }
+    labels {
+      key         = "answer"
+      description = "found, negative (one of the model's negative_labels) or inconclusive"
+    }
+    labels {
+      key         = "model_name"
+      description = "Model that answered"
     }
     labels {
       key         = "model_version"
@@ -132,6 +142,8 @@ resource "google_logging_metric" "confidence" {
   }
   label_extractors = {
     label         = "EXTRACT(jsonPayload.label)"
+    answer        = "EXTRACT(jsonPayload.answer)"
+    model_name    = "EXTRACT(jsonPayload.model_name)"
     model_version = "EXTRACT(jsonPayload.model_version)"
   }
   bucket_options {
@@ -178,8 +190,9 @@ locals {
     "Upload to result p50 (ms)"     = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.latency["end_to_end_latency"].name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_50", group_by = [] }
     "Time per function p95 (ms)"    = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.latency["stage_latency"].name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95", group_by = ["metric.label.stage"] }
     "Queue time p95 (ms)"           = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.latency["queue_latency"].name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95", group_by = [] }
-    "Labels per model version"      = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.confidence.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_COUNT", group_by = ["metric.label.model_version", "metric.label.label"] }
-    "Mean confidence per version"   = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.confidence.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_MEAN", group_by = ["metric.label.model_version", "metric.label.label"] }
+    "Labels per model version"      = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.confidence.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_COUNT", group_by = ["metric.label.model_name", "metric.label.model_version", "metric.label.label"] }
+    "Found, negative, inconclusive" = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.confidence.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_COUNT", group_by = ["metric.label.model_name", "metric.label.model_version", "metric.label.answer"] }
+    "Mean confidence per version"   = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.confidence.name}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_MEAN", group_by = ["metric.label.model_name", "metric.label.model_version", "metric.label.label"] }
     "Dead-lettered events"          = { filter = "metric.type=\"${local.metric_prefix}/${google_logging_metric.dead_lettered.name}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.source"] }
     "Dead-letter messages to check" = { filter = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.type=\"pubsub_subscription\" AND resource.label.subscription_id=ends_with(\"-dead-letter-inspect\")", aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = ["resource.label.subscription_id"] }
   }

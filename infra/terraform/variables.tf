@@ -43,9 +43,14 @@ variable "auth_authorized_domains" {
 }
 
 variable "model_name" {
-  description = "Model folder name in the models bucket (`<name>/<version>/model.tflite` + `metadata.json`)."
+  description = "The model the deployment serves, any name (the `name` of its metadata.json): its folder in the models bucket (`<name>/<version>/model.tflite` + `metadata.json`) and its pointer document `models/<name>`. `coughcloud models push` takes folders of this name only."
   type        = string
   default     = "cough-classifier"
+  validation {
+    # The rule of shared/registry/artifacts.py's check_model_name (tests/infra/test_model_name.py).
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$", var.model_name)) && length(regexall("[.][.]", var.model_name)) == 0
+    error_message = "model_name must be 1-64 letters, digits, '.', '_', '+' or '-', starting with a letter or digit, without '..'."
+  }
 }
 
 variable "model_version" {

@@ -118,7 +118,7 @@ def post_feedback(request: flask.Request, uid: str) -> flask.Response:
     key, document = _owned_result(uid, full_name, name)
     labels = feedback.allowed_labels(document)
     if label not in labels:
-        raise ApiError(400, "bad_request", f"label must be one of {', '.join(labels)}, not {label!r}.")
+        raise ApiError(400, "bad_request", feedback.refusal(labels, label))
     stored = feedback.record(key, label)
     return _json(200, {"key": key, "name": full_name, "feedback": to_json_safe(stored)}, _NO_STORE)
 

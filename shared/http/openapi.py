@@ -7,7 +7,8 @@ from typing import Any
 
 from shared.config import settings
 from shared.errors import ERROR_CODES
-from shared.pipeline.messages import INCONCLUSIVE, LABELS, TRAINING_DATA
+from shared.ml.labels import INCONCLUSIVE, LABEL_PATTERN
+from shared.pipeline.messages import TRAINING_DATA
 
 API_ERROR_CODES = sorted(
     {
@@ -90,7 +91,16 @@ _RESULT = {
         "bucket": {"type": "string"},
         "generation": {"type": "integer"},
         "status": {"type": "string", "enum": ["received", "features_ready", "done", "failed"]},
-        "label": _nullable({"type": "string", "enum": [*LABELS, INCONCLUSIVE]}),
+        # Not an enum: the labels are the model's, and the registry's champion can change
+        # without a deploy (the labels of the version that answered are in `model.labels`).
+        "label": _nullable(
+            {
+                "type": "string",
+                "pattern": f"^{LABEL_PATTERN.pattern}$",
+                "description": "One of the labels of the model version that answered (`model.labels`), "
+                f"or `{INCONCLUSIVE}` when its confidence is below the model's threshold.",
+            }
+        ),
         "confidence": _nullable({"type": "number", "minimum": 0, "maximum": 1}),
         "probabilities": _nullable({"type": "object", "additionalProperties": {"type": "number"}}),
         "model": _nullable(
@@ -114,6 +124,22 @@ _RESULT = {
                         "enum": list(TRAINING_DATA),
                         "description": "What the model learned from; synthetic means it is a "
                         "demonstration model, not a medical diagnosis.",
+                    },
+                    "labels": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": f"^{LABEL_PATTERN.pattern}$"},
+                        "description": "Every label this version can answer, in its output order "
+                        "(the order of its probabilities)",
+                    },
+                    "negative_labels": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": 'The labels that mean "not what the model looks for"',
+                    },
+                    "display_names": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Names to show for some labels, from the model's metadata",
                     },
                 },
             }
@@ -226,8 +252,8 @@ _FEEDBACK_REQUEST = {
         "name": {**NAME_SCHEMA, "example": "2026-11-21T10-00-00.webm"},
         "label": {
             "type": "string",
-            "description": "What the recording really was: one of the result's model's labels, or "
-            "`not_cough`.",
+            "description": "What the recording really was: one of the labels of the model that "
+            "answered (the result's `model.labels`).",
             "example": "wet",
         },
     },

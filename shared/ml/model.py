@@ -29,11 +29,11 @@ import numpy as np
 from shared.config import settings
 from shared.errors import ModelError, TransientError
 from shared.ml.features import FeatureSpec, feature_windows
+from shared.ml.labels import INCONCLUSIVE, LabelSet
 from shared.pipeline.messages import TRAINING_DATA
 
 MODEL_FILE = "model.tflite"
 METADATA_FILE = "metadata.json"
-INCONCLUSIVE = "inconclusive"
 # The windowing rule every model in this format follows (see shared.ml.features.feature_windows).
 WINDOW_RULE = (
     "MFCC frames are cut into windows of window_frames frames every window_hop_frames frames "
@@ -75,11 +75,12 @@ class CoughModel:
         self.name = str(metadata["name"])
         self.version = str(metadata["version"])
         self.sha256 = digest
+        self.label_set = LabelSet.from_metadata(metadata, uri)
+        self.labels = self.label_set.labels
         try:
-            self.labels = tuple(str(label) for label in metadata["labels"])
             self.threshold = float(metadata["threshold"])
         except (TypeError, ValueError):
-            raise ModelError(f"metadata.json at {uri} has unreadable labels or threshold.") from None
+            raise ModelError(f"metadata.json at {uri} has an unreadable threshold.") from None
         self.spec = _spec_from(metadata["feature_spec"], uri)
         self.training_data = _training_data(metadata, uri)
         self._lock = threading.Lock()
@@ -95,13 +96,14 @@ class CoughModel:
             )
 
     @property
-    def info(self) -> dict[str, str]:
-        """How results name the model: {name, version, sha256, training_data}."""
+    def info(self) -> dict[str, Any]:
+        """How results name the model: {name, version, sha256, training_data} and its labels."""
         return {
             "name": self.name,
             "version": self.version,
             "sha256": self.sha256,
             "training_data": self.training_data,
+            **self.label_set.info,
         }
 
     def predict(self, features: np.ndarray, spec: FeatureSpec | dict[str, Any]) -> Prediction:

@@ -22,8 +22,6 @@ FEATURES_SCHEMA = "coughcloud.features.v1"
 
 Status = Literal["received", "features_ready", "done", "failed"]
 FINISHED: frozenset[str] = frozenset({"done", "failed"})
-LABELS: tuple[str, ...] = ("dry", "wet", "not_cough")
-INCONCLUSIVE = "inconclusive"
 # Fields of a result document that are for the model's owners only: never published on
 # `cough-results` nor shown by the HTTP API (a shadow model's answer, re-scoring by other
 # versions, and the top-level times that let queries find feedback and re-scored results).

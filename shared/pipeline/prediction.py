@@ -16,6 +16,7 @@ from shared.cloud import pubsub
 from shared.config import settings
 from shared.errors import ModelError
 from shared.faults import is_transient
+from shared.ml.labels import answer_kind
 from shared.ml.model import prefetch
 from shared.pipeline import outcomes
 from shared.pipeline.messages import FeaturesMessage, MessageError
@@ -78,6 +79,8 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
         upload.generation,
         fields["label"],
         fields["confidence"],
+        answer_kind(fields["label"], fields["model"]["negative_labels"]),
+        fields["model"]["name"],
         fields["model"]["version"],
         _ms(started),
         transition.document["timings"],

@@ -59,12 +59,22 @@ def default_location(model_uri: str | None = None) -> Location:
 
 
 def check_version_name(version: str) -> str:
-    if not isinstance(version, str) or not VERSION_PATTERN.fullmatch(version) or ".." in version:
+    return _check_name(version, "version")
+
+
+def check_model_name(name: str) -> str:
+    """A model's name is a folder of the models bucket and a pointer document's id: any name of
+    the same characters as a version (Terraform's `model_name` is checked with the same rule)."""
+    return _check_name(name, "model")
+
+
+def _check_name(value: str, what: str) -> str:
+    if not isinstance(value, str) or not VERSION_PATTERN.fullmatch(value) or ".." in value:
         raise Refusal(
-            f"{version!r} is not a version name: use 1-64 letters, digits, '.', '_', '+' or '-', "
+            f"{value!r} is not a {what} name: use 1-64 letters, digits, '.', '_', '+' or '-', "
             "starting with a letter or digit."
         )
-    return version
+    return value
 
 
 # --- reading objects ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What an owner says a recording really was: `feedback: {label, at}` on its result document.
 
-The labels a result accepts are its model's (the keys of its probabilities) and `not_cough`.
+The labels a result accepts are those of the model version that answered it (`model.labels`).
 Labelled results are what `coughcloud feedback export` turns into a training set, closing the
 loop feedback → data set → `coughcloud train` → `models push` → canary.
 """
@@ -14,19 +14,28 @@ from typing import Any
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.config import settings
+from shared.ml.labels import LabelSet
 from shared.pipeline import results
-from shared.pipeline.messages import LABELS
 
-NOT_COUGH = "not_cough"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def allowed_labels(document: dict[str, Any]) -> list[str]:
-    """The result's model's labels (all of LABELS when it has no answer), and not_cough."""
+    """The labels of the model that answered, in its order; for a result written before results
+    carried them, the keys of its probabilities (sorted: Firestore keeps no key order). Empty for
+    a result without an answer (a failed upload): no model answered, so no label applies."""
+    label_set = LabelSet.of_model_info(document.get("model"))
+    if label_set is not None:
+        return list(label_set.labels)
     probabilities = document.get("probabilities")
-    labels = set(probabilities) if isinstance(probabilities, dict) and probabilities else set(LABELS)
-    order = {label: i for i, label in enumerate(LABELS)}  # Firestore keeps no key order
-    return sorted(labels | {NOT_COUGH}, key=lambda label: (order.get(label, len(order)), label))
+    return sorted(probabilities) if isinstance(probabilities, dict) else []
+
+
+def refusal(labels: list[str], label: Any) -> str:
+    """Why `label` is refused for a result that accepts `labels`."""
+    if not labels:
+        return "This result has no answer from a model (not finished, or failed), so no label applies to it."
+    return f"label must be one of {', '.join(labels)}, not {label!r}."
 
 
 def record(key: str, label: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import functools
 import threading
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 from shared import logs
 from shared.config import settings
@@ -76,8 +77,9 @@ class Served:
     fallback_from: str | None = None
 
     @property
-    def info(self) -> dict[str, str]:
-        """How results name the model: name, version, sha256, training_data, alias (and fallback_from)."""
+    def info(self) -> dict[str, Any]:
+        """How results name the model: name, version, sha256, training_data, its labels, alias (and
+        fallback_from)."""
         info = {**self.model.info, "alias": self.choice.alias}
         return info | ({"fallback_from": self.fallback_from} if self.fallback_from else {})
 

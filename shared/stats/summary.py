@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from shared.ml.labels import LabelSet
+
 PERCENTILES: tuple[int, ...] = (50, 95, 99)
 NO_ERROR_CODE = "unknown"  # a `failed` document whose error has no code (should not happen)
 
@@ -45,7 +47,8 @@ def in_window(documents: Iterable[dict[str, Any]], until: datetime, minutes: flo
 
 def summarize(documents: Iterable[dict[str, Any]], until: datetime, minutes: float) -> dict[str, Any]:
     """Counts by status and error code, latency percentiles per `timings` key and labels per
-    model version, over the documents updated in the `minutes` before `until`."""
+    model version (in the model's order, from `model.labels` of its results), over the
+    documents updated in the `minutes` before `until`."""
     if minutes <= 0:
         raise ValueError(f"the window must be a positive number of minutes, not {minutes}")
     window = in_window(documents, until, minutes)
@@ -53,6 +56,7 @@ def summarize(documents: Iterable[dict[str, Any]], until: datetime, minutes: flo
     errors: Counter[str] = Counter()
     timings: dict[str, list[float]] = {}
     labels: dict[str, Counter[str]] = {}
+    orders: dict[str, tuple[str, ...]] = {}  # each version's labels, as its results carry them
     for doc in window:
         status = str(doc.get("status") or "unknown")
         statuses[status] += 1
@@ -63,7 +67,11 @@ def summarize(documents: Iterable[dict[str, Any]], until: datetime, minutes: flo
             if isinstance(ms, int | float) and not isinstance(ms, bool):
                 timings.setdefault(stage, []).append(float(ms))
         if status == "done" and doc.get("label"):
-            labels.setdefault(model_version(doc.get("model")), Counter())[str(doc["label"])] += 1
+            version = model_version(doc.get("model"))
+            labels.setdefault(version, Counter())[str(doc["label"])] += 1
+            carried = LabelSet.of_model_info(doc.get("model"))
+            if carried is not None:
+                orders[version] = carried.labels
     return {
         "since": (until - timedelta(minutes=minutes)).isoformat(),
         "until": until.isoformat(),
@@ -72,8 +80,17 @@ def summarize(documents: Iterable[dict[str, Any]], until: datetime, minutes: flo
         "status": dict(statuses.most_common()),
         "errors": dict(errors.most_common()),
         "latency_ms": {stage: _latency(values) for stage, values in sorted(timings.items())},
-        "labels": {version: dict(counts.most_common()) for version, counts in sorted(labels.items())},
+        "labels": {
+            version: _in_order(counts, orders.get(version, ())) for version, counts in sorted(labels.items())
+        },
     }
+
+
+def _in_order(counts: Counter[str], order: tuple[str, ...]) -> dict[str, int]:
+    """Every label of the model in its order (0 for one never answered), then the rest
+    (inconclusive, labels of results that do not carry their model's) by count."""
+    ordered = {label: counts[label] for label in order}
+    return ordered | {label: n for label, n in counts.most_common() if label not in ordered}
 
 
 def format_table(summary: dict[str, Any]) -> str:

@@ -10,15 +10,17 @@ from typing import Any
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from shared.config import settings
+from shared.config import BUNDLED_MODEL_DIR, settings
 from shared.ml.model import INCONCLUSIVE
 from shared.pipeline import results
-from shared.pipeline.messages import LABELS, FeaturesMessage
+from shared.pipeline.messages import FeaturesMessage
 from shared.pipeline.prediction import predict_features
 from tests.fixtures.audio_files import sample_file
 from tests.unit.pipeline_support import Pipeline, deliver, pubsub_event, storage_event
 
 pytestmark = pytest.mark.integration
+
+LABELS = tuple(json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["labels"])
 
 
 def features_for(pipeline: Pipeline, preprocess: Any, name: str, seconds: float = 1.0) -> Any:
@@ -44,7 +46,9 @@ def test_result_is_written_once_and_published_once_for_three_deliveries(
     assert set(doc["probabilities"]) == set(LABELS)
     assert sum(doc["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
     assert doc["confidence"] == pytest.approx(max(doc["probabilities"].values()))
-    assert set(doc["model"]) == {"name", "version", "sha256", "training_data", "alias"}
+    assert set(doc["model"]) == {"name", "version", "sha256", "training_data", "alias", "labels",
+                                 "negative_labels", "display_names"}  # fmt: skip
+    assert (doc["model"]["labels"], doc["model"]["negative_labels"]) == (list(LABELS), ["not_cough"])
     assert doc["model"]["alias"] == "champion"  # no pointer document: MODEL_URI's version serves
     assert doc["model"]["training_data"] == "mixed"  # the shipped 1.1.0: real non-coughs too
     assert {"inference_ms", "predict_ms", "pipeline_ms", "decode_ms"} <= set(doc["timings"])

@@ -49,7 +49,7 @@ def test_every_pipeline_line_has_the_common_fields(capsys: pytest.CaptureFixture
     logs.log_retrying("k", "preprocess", 1, 2, error, "t")
     logs.log_unexpected_error("k", "predict", 1, error, "t")
     logs.log_gave_up("k", "preprocess", 1, 5, error, "t")
-    logs.log_prediction_done("k", 1, "dry", 0.9, "1.0.0", 4.0, {}, "t")
+    logs.log_prediction_done("k", 1, "dry", 0.9, "found", "cough-classifier", "1.0.0", 4.0, {}, "t")
     logs.log_result_published("k", "predict", 1, "done", None, "m", "t")
     logs.log_dead_lettered("k", 1, "features", True, None)
     entries = lines(capsys)

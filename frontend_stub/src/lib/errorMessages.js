@@ -18,15 +18,3 @@ const FRIENDLY = {
 export function friendlyError(code, fallback = "The recording could not be classified.") {
   return FRIENDLY[code] ?? fallback;
 }
-
-const LABELS = {
-  dry: "Dry cough",
-  wet: "Wet cough",
-  not_cough: "Not a cough",
-  inconclusive: "Inconclusive",
-};
-
-/** A display name for a model label. */
-export function labelName(label) {
-  return LABELS[label] ?? String(label);
-}

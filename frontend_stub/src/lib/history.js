@@ -1,6 +1,7 @@
 // The visitor's uploads, newest first. They come from the results API (GET /results, page by page),
 // so they follow the account to any browser; this session's uploads that the pipeline has not
 // recorded yet are merged in until it has.
+import { labelText } from "./labels.js";
 import { fileNameOf } from "./objectName.js";
 
 export const HISTORY_PAGE_SIZE = 10;
@@ -13,16 +14,19 @@ export function forgetLegacyHistory(storage) {
   storage.removeItem(LEGACY_HISTORY_KEY);
 }
 
-/** A history entry for a result document from the API. */
-export function entryFromResult(doc) {
+/** What a history entry shows of a result document: its status, label (and the label's text), expiry. */
+export function resultFields(doc) {
   return {
-    name: doc.name,
-    fileName: fileNameOf(doc.name),
-    uploadedAt: doc.created_at ?? null,
     status: doc.status,
     label: doc.label ?? null,
+    labelText: doc.label ? labelText(doc.label, doc.model) : null,
     expireAt: doc.expire_at ?? null,
   };
+}
+
+/** A history entry for a result document from the API. */
+export function entryFromResult(doc) {
+  return { name: doc.name, fileName: fileNameOf(doc.name), uploadedAt: doc.created_at ?? null, ...resultFields(doc) };
 }
 
 const time = (entry) => Date.parse(entry.uploadedAt ?? "") || 0;

@@ -43,6 +43,9 @@ def test_shipped_model_loads_with_its_metadata() -> None:
         "version": model.version,
         "sha256": METADATA["sha256"],
         "training_data": "mixed",
+        "labels": ["dry", "wet", "not_cough"],
+        "negative_labels": ["not_cough"],
+        "display_names": {"dry": "Dry cough", "wet": "Wet cough", "not_cough": "Not a cough"},
     }
     assert METADATA["training_data"]["kind"] == "mixed"
     assert "synthetic" in METADATA["training_data"]["synthetic"].lower()

@@ -48,7 +48,7 @@ def test_push_as_another_version_rewrites_only_the_version(registry: Registry, t
         ({"feature_spec": {**SPEC, "fmax": 12000.0}}, None, "fmax <= sample_rate / 2"),
         ({"feature_spec": {**SPEC, "n_mfcc": 13}}, None, r"takes \[1, 20, 100\]"),
         ({"feature_spec": "mfcc please"}, None, "feature spec .* is not an object"),
-        ({"name": "another-model"}, None, "holds model 'another-model'; this registry is 'cough-classifier'"),
+        ({"name": "another-model"}, None, "'another-model', but this deployment serves 'cough-classifier'"),
         ({}, "../escape", "is not a version name"),
         ({}, "1.0.0", "1.0.0 exists already; versions are immutable"),
     ],

@@ -3,18 +3,27 @@ the owner labels a result, anyone else gets the same 404 as for GET, and bad lab
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from shared.accounts.ownership import user_prefix
 from shared.accounts.sign_in import Session
+from shared.config import BUNDLED_MODEL_DIR
+from shared.ml.labels import LabelSet
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
 from tests.accounts_support import bearer, new_visitor
 from tests.unit.pipeline_support import Pipeline, function_client
 
 pytestmark = pytest.mark.integration
+
+_METADATA = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())
+# A result's `model` as predict writes it (shared/ml/labels.py's info); and another model's.
+SHIPPED = {"name": _METADATA["name"], "version": "1.0.0", **LabelSet.from_metadata(_METADATA, "shipped").info}
+OWN = {"name": "sound-classifier", "version": "1.0.0", "labels": ["cough", "speech", "noise"],
+       "negative_labels": ["speech", "noise"], "display_names": {}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -27,17 +36,14 @@ def owner(pipeline: Pipeline, auth_emulator: dict[str, str]) -> Session:
     return new_visitor()
 
 
-def done_result(pipeline: Pipeline, owner: Session, name: str) -> str:
-    """A finished result of `owner`'s upload `name`; its key."""
+def done_result(pipeline: Pipeline, owner: Session, name: str, model: dict[str, Any] = SHIPPED) -> str:
+    """A finished result of `owner`'s upload `name`, answered by `model` (by the shipped labels when
+    `model` does not carry its own, as results did before); its key."""
     upload = Upload(pipeline.bucket, user_prefix(owner.uid) + name, 7, 1000, "audio/wav")
     results.claim_upload(upload, "trace")
-    probabilities = {"dry": 0.9, "wet": 0.05, "not_cough": 0.05}
-    answer = {
-        "label": "dry",
-        "confidence": 0.9,
-        "model": {"version": "1.0.0"},
-        "probabilities": probabilities,
-    }
+    labels = model.get("labels", SHIPPED["labels"])
+    probabilities = dict(zip(labels, (0.9, 0.05, 0.05), strict=True))
+    answer = {"label": labels[0], "confidence": 0.9, "model": model, "probabilities": probabilities}
     results.mark_done(upload, answer, {})
     return upload.key
 
@@ -93,3 +99,29 @@ def test_bad_feedback_is_refused_and_nothing_is_stored(
     assert reply.status_code == status
     assert message in reply.get_json()["error"]["message"]
     assert results.get(key)["feedback"] is None
+
+
+def test_another_models_result_takes_its_labels_only(api: Any, pipeline: Pipeline, owner: Session) -> None:
+    key = done_result(pipeline, owner, "own.wav", OWN)
+    refused = post(api, owner, {"name": "own.wav", "label": "not_cough"})
+    assert refused.status_code == 400
+    message = refused.get_json()["error"]["message"]
+    assert "label must be one of cough, speech, noise, not 'not_cough'" in message
+    assert post(api, owner, {"name": "own.wav", "label": "speech"}).status_code == 200
+    assert results.get(key)["feedback"]["label"] == "speech"
+
+
+def test_a_result_without_an_answer_takes_no_label_and_an_older_one_its_probabilities(
+    api: Any, pipeline: Pipeline, owner: Session
+) -> None:
+    upload = Upload(pipeline.bucket, user_prefix(owner.uid) + "pending.wav", 7, 1000, "audio/wav")
+    results.claim_upload(upload, "trace")
+    refused = post(api, owner, {"name": "pending.wav", "label": "dry"})
+    assert refused.status_code == 400
+    assert "no answer from a model" in refused.get_json()["error"]["message"]
+    assert results.get(upload.key)["feedback"] is None
+    # Written before results carried their model's labels: the keys of its probabilities.
+    done_result(pipeline, owner, "older.wav", {"name": "cough-classifier", "version": "1.0.0"})
+    refused = post(api, owner, {"name": "older.wav", "label": "cough"})
+    assert "label must be one of dry, not_cough, wet, not 'cough'" in refused.get_json()["error"]["message"]
+    assert post(api, owner, {"name": "older.wav", "label": "not_cough"}).status_code == 200

@@ -87,3 +87,23 @@ def test_an_empty_window_is_a_summary_not_an_error() -> None:
     for part in ("status", "errors", "latency_ms", "labels"):
         assert summary[part] == {}
     assert "0 results" in format_table(summary)
+
+
+def test_labels_follow_the_models_order_when_results_carry_it() -> None:
+    own = {"name": "sound-classifier", "version": "1.0.0", "labels": ["cough", "speech", "noise"]}
+    docs = [
+        doc(1, label="noise", model=own),
+        doc(1, label="noise", model=own),
+        doc(1, label="inconclusive", model=own),
+    ]
+    labels = summarize(docs, NOW, 10)["labels"]
+    # Every label of the model in its order, one never answered included, then inconclusive.
+    assert list(labels["sound-classifier@1.0.0"].items()) == [
+        ("cough", 0),
+        ("speech", 0),
+        ("noise", 2),
+        ("inconclusive", 1),
+    ]
+    assert "sound-classifier@1.0.0: cough 0 (0%), speech 0 (0%), noise 2 (67%)" in format_table(
+        summarize(docs, NOW, 10)
+    )

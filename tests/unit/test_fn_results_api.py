@@ -15,6 +15,7 @@ from google.cloud import storage
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.sign_in import Session
+from shared.cloud import firestore
 from shared.config import settings
 from shared.http import signing
 from shared.pipeline import results
@@ -397,7 +398,7 @@ def test_delete_me_leaves_nothing_of_the_visitor_and_everything_of_others(
     assert reply.status_code == 204
     prefix = f"users/{api.visitor.uid}/"
     assert list(pipeline.storage_client.list_blobs(pipeline.bucket, prefix=prefix, versions=True)) == []
-    collection = results._db().collection(settings().RESULTS_COLLECTION)
+    collection = firestore.client().collection(settings().RESULTS_COLLECTION)
     assert [s.id for s in collection.where(filter=FieldFilter("owner", "==", api.visitor.uid)).stream()] == []
     for name in mine:
         ref = results._ref(pipeline.key(name))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from coughcloud.cli import main
+from shared.cloud import firestore
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
 from shared.registry.artifacts import Registry
@@ -122,7 +123,7 @@ def test_compare_finds_results_re_scored_long_after_they_were_answered(
     target: Path, pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old = stored_result(pipeline, "r/old.wav")
-    results.db().collection(os.environ["RESULTS_COLLECTION"]).document(old.key).update(
+    firestore.client().collection(os.environ["RESULTS_COLLECTION"]).document(old.key).update(
         {"updated_at": results.now() - timedelta(days=30)}
     )
     rescore(target, tmp_path / "checkpoint.json", capsys)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from coughcloud.cli import main
+from shared.cloud import firestore
 from shared.config import settings
 from shared.pipeline import results
 from tests.unit.pipeline_support import Pipeline
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def write_results(pipeline: Pipeline) -> None:
-    collection = results._db().collection(settings().RESULTS_COLLECTION)
+    collection = firestore.client().collection(settings().RESULTS_COLLECTION)
     now = results.now()
     model = {"name": "cough-classifier", "version": "1.0.0", "sha256": "x"}
     documents = {

@@ -19,7 +19,7 @@ test: setup lint
 	$(PY) -m pytest -q
 
 unit: setup
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q tests/unit -m "not slow"
 
 package: setup
 	bash scripts/package.sh

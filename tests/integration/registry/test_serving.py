@@ -21,8 +21,8 @@ from shared.registry.artifacts import Registry
 from shared.registry.pointer import ModelPointer
 from tests.accounts_support import bearer, new_visitor
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
-from tests.unit.registry.conftest import NAME, SPEC, add_version
+from tests.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
+from tests.registry_support import NAME, SPEC, add_version
 
 pytestmark = pytest.mark.integration
 

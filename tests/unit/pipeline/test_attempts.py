@@ -1,61 +1,28 @@
 """shared/pipeline/attempts.py on fakes: how a stage ends a delivery it does not complete.
 
-The Pub/Sub publish and the final write (outcomes.finish_failed) are replaced by fakes that
-record what was asked of them, in order; log lines are read from stdout.
+The Pub/Sub publish and the final write (outcomes.finish_failed) are fakes (the `fakes`
+fixture) that record what was asked of them, in order; log lines are read from stdout.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from shared.config import settings
 from shared.errors import InputError
-from shared.pipeline import attempts, outcomes
+from shared.pipeline import attempts
 from shared.pipeline.messages import Upload
+from tests.unit.pipeline.fakes import MAX_ATTEMPTS, Fakes
 
 STAGE = attempts.Stage(
     "predict", internal="A bug stopped it.", gave_up="Gave up after {attempts} deliveries."
 )
 UPLOAD = Upload("bucket", "a.wav", 7, 1000, "audio/wav")
 DEAD_LETTER = attempts.DeadLetter("dead-letters", b"the message", {"key": "k"})
-MAX_ATTEMPTS = 3
-
-
-class Fakes:
-    """What the helper asked of Pub/Sub and of the result store, in order."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-        self.publish_error: Exception | None = None
-
-    def publish(self, topic: str, data: bytes, attributes: dict[str, str]) -> str:
-        if self.publish_error is not None:
-            raise self.publish_error
-        self.calls.append(("publish", (topic, data, attributes)))
-        return "message-1"
-
-    def finish_failed(
-        self, stage: str, key: str, generation: int, code: str, message: str, **kw: Any
-    ) -> None:
-        self.calls.append(("failed", (stage, key, generation, code, message, kw)))
-
-
-@pytest.fixture
-def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fakes]:
-    monkeypatch.setenv("MAX_DELIVERY_ATTEMPTS", str(MAX_ATTEMPTS))
-    monkeypatch.setenv("LOG_LEVEL", "INFO")
-    settings.cache_clear()
-    fake = Fakes()
-    monkeypatch.setattr(attempts.pubsub, "publish", fake.publish)
-    monkeypatch.setattr(outcomes, "finish_failed", fake.finish_failed)
-    yield fake
-    settings.cache_clear()
 
 
 def events(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:

@@ -50,7 +50,8 @@ Two bytecode states, each with its own venv and unpacked archives:
 - `source`: no `.pyc` anywhere outside the standard library (a uv install, and
   PYTHONDONTWRITEBYTECODE=1): every process compiles everything it imports.
 
-A/B: the baseline (default: a6a8916, before this work) is taken with `git archive`. Runs
+A/B: the baseline, a revision given as `--baseline REV` (by default the one the last results
+recorded, so that a rerun compares with the same code), is taken with `git archive`. Runs
 are paired: in run i both trees' processes start back to back, in alternating order, so
 both see the same machine load. Reported: medians of N runs, min and max, the median of
 the per-run ratios (this ÷ baseline). Writes bench/results/function_cold_start.json.
@@ -97,7 +98,7 @@ from shared.pipeline.events import FINALIZED, PUBLISHED
 
 RESULTS = Path(__file__).resolve().parent / "results" / "function_cold_start.json"
 WORK = REPO_ROOT / ".local" / "cold-start"
-BASELINE = "a6a8916"
+PROBES = Path(__file__).resolve().parent / "probes"
 FUNCTIONS = ("preprocess", "predict", "results_api", "dead_letter")
 STATES = ("bytecode", "source")
 CLIP = REPO_ROOT / "examples" / "wet_cough.wav"
@@ -107,7 +108,7 @@ IMPORTS = {
     "python alone": "pass",
     "functions_framework": "import functions_framework",
     "google.cloud.pubsub_v1": "from google.cloud import pubsub_v1",
-    "firebase_admin.firestore": "from firebase_admin import firestore",
+    "google.cloud.firestore": "from google.cloud import firestore",
     "google.cloud.storage": "from google.cloud import storage",
     "numpy": "import numpy",
     "soundfile + soxr": "import soundfile, soxr",
@@ -228,7 +229,7 @@ def emulators_with_resources() -> Iterator[dict[str, str]]:
 
 
 def has_accounts(tree: Path) -> bool:
-    """Whether the tree's results_api wants a Firebase ID token (the baseline, a6a8916, does not)."""
+    """Whether the tree's results_api wants a Firebase ID token (a baseline from before accounts does not)."""
     return (tree / "shared" / "accounts" / "identity.py").is_file()
 
 
@@ -603,35 +604,9 @@ def _verification_extra(pairs: list[tuple[Answer, Answer]]) -> dict[str, Any]:
     }
 
 
-VERIFY_PROBE = """
-import json, sys, time
-def now():
-    return time.perf_counter(), time.process_time()
-def since(mark):
-    wall, cpu = now()
-    return {"wall_s": wall - mark[0], "cpu_s": cpu - mark[1]}
-import functions_framework, main  # what results_api has loaded when its port opens
-from shared.accounts import identity
-token, uid = sys.argv[1], sys.argv[2]
-out = {}
-mark = now()
-from firebase_admin import auth
-out["import_firebase_admin_auth"] = since(mark)
-mark = now()
-identity.auth_module()
-out["initialize_app"] = since(mark)
-mark = now()
-assert identity.verified_uid(token) == uid
-out["first_verification"] = since(mark)
-mark = now()
-assert identity.verified_uid(token) == uid
-out["second_verification"] = since(mark)
-print(json.dumps(out))
-"""
 # The parts a new process pays on its first authenticated request (the second verification is
 # what every later request pays: the emulator's account lookup and decoding the token).
 FIRST_USE = ("import_firebase_admin_auth", "initialize_app", "first_verification")
-IMPORTTIME_PROBE = "import functions_framework, main; from firebase_admin import auth"
 IMPORTTIME_FLOOR_MS = 3.0
 
 
@@ -645,9 +620,10 @@ def verification_breakdown(
     python = str(runtime_venv("bytecode") / "bin" / "python")
     environment = process_env("bytecode", env)
     parts: dict[str, dict[str, list[float]]] = {}
+    probe = _probe("verify_token")
     for _ in range(runs + 1):
         visitor = pipeline.visitor()
-        out = subprocess.run([python, "-c", VERIFY_PROBE, visitor.id_token, visitor.uid], cwd=source,
+        out = subprocess.run([python, "-c", probe, visitor.id_token, visitor.uid], cwd=source,
                              env=environment, check=True, capture_output=True, text=True).stdout  # fmt: skip
         for part, clocks in json.loads(out.splitlines()[-1]).items():
             for clock, value in clocks.items():
@@ -671,7 +647,7 @@ def verification_breakdown(
     depth: dict[str, int] = {}
     totals = []
     for _ in range(runs):
-        argv = [python, "-X", "importtime", "-c", IMPORTTIME_PROBE]
+        argv = [python, "-X", "importtime", "-c", _probe("import_auth_after_main")]
         lines = subprocess.run(argv, cwd=source, env=environment, check=True, capture_output=True, text=True)
         after_main = _imports_after(lines.stderr, "main")
         totals.append(sum(ms for name, ms, d in after_main if d == 0))
@@ -691,6 +667,12 @@ def verification_breakdown(
         ],
     }
     return report
+
+
+def _probe(name: str) -> str:
+    """A script of bench/probes/, run with `-c` in a deployed function's directory (so that
+    `import main` is that function's, as a script file would put bench/probes/ first instead)."""
+    return (PROBES / f"{name}.py").read_text()
 
 
 def _imports_after(importtime: str, module: str) -> list[tuple[str, float, int]]:
@@ -722,12 +704,28 @@ def import_breakdown(runs: int) -> dict[str, dict[str, dict[str, float]]]:
     return out
 
 
+def _last_baseline() -> str | None:
+    """The baseline revision the last results were measured against, if there are any."""
+    try:
+        return json.loads(RESULTS.read_text()).get("baseline")
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--baseline", default=BASELINE, help="the revision to compare with")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        default=_last_baseline(),
+        help="the git revision to compare with (default: %(default)s, the one the last results, "
+        f"{RESULTS.relative_to(REPO_ROOT)}, were measured against)",
+    )
     parser.add_argument("--states", nargs="+", choices=STATES, default=list(STATES))
     args = parser.parse_args()
+    if args.baseline is None:
+        parser.error(f"--baseline REV is needed: {RESULTS.relative_to(REPO_ROOT)} records none")
     (WORK / "logs").mkdir(parents=True, exist_ok=True)
     trees = {"this": code_tree(None), "baseline": code_tree(args.baseline)}
     prioritised = claim_a_core()
@@ -735,6 +733,7 @@ def main() -> int:
         "what": "new process -> reply to its first real event/request, functions-framework from a "
         "requirements.txt-only venv, real emulators; medians of paired runs",
         "baseline": args.baseline,
+        "baseline_commit": trees["baseline"].name,
         "runs": args.runs,
         "load_average_before": os.getloadavg()[0],
         "nice_minus_10": prioritised,

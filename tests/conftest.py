@@ -5,12 +5,15 @@
 `stack`: the whole local stack, started as `coughcloud up --detach` starts it.
 `own_model_stack`: another, serving a model with other labels (`coughcloud up --model DIR`).
 They stop every process they started (by PID) at the end of the session.
+`registry`: a model registry of its own per test (no emulator needed unless the test reads its
+pointer document).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +27,8 @@ from local_stack.emulators import Emulators, start_emulators
 from local_stack.processes import LOCAL_DIR, Child, free_port
 from local_stack.stack import StackOptions, start_detached, stop_detached, supervisor_pid
 from shared.config import settings
+from shared.registry.artifacts import Registry, default_location
+from tests.registry_support import NAME, add_version
 
 TEST_LOG_DIR = LOCAL_DIR / "test-logs"
 # Each session's stack lives apart from a developer's `make run` and from other sessions
@@ -159,3 +164,15 @@ def env(stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
 @pytest.fixture
 def bucket(env: dict[str, str]) -> storage.Bucket:
     return storage.Client().bucket(env["UPLOAD_BUCKET"])
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    """`<tmp>/registry/cough-classifier/1.0.0` (a copy of the shipped default) as MODEL_URI, and
+    a collection of its own for the pointer document (on the Firestore emulator, when used)."""
+    first = add_version(Registry(str(tmp_path / "registry" / NAME), NAME), tmp_path, "1.0.0")
+    monkeypatch.setenv("MODEL_URI", str(first))
+    monkeypatch.setenv("MODELS_COLLECTION", f"models-{uuid.uuid4().hex[:10]}")
+    settings.cache_clear()
+    yield default_location().registry
+    settings.cache_clear()

@@ -1,1 +1,1 @@
-"""Clients for Google Cloud services (Storage, Pub/Sub), created once per process on first use."""
+"""Clients for Google Cloud services (Firestore, Storage, Pub/Sub), created once per process on first use."""

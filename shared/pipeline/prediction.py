@@ -12,18 +12,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import logs
-from shared.cloud import pubsub
 from shared.config import settings
 from shared.errors import ModelError
-from shared.faults import is_transient
 from shared.ml.labels import answer_kind
 from shared.ml.model import prefetch
-from shared.pipeline import outcomes
+from shared.pipeline import attempts, outcomes
 from shared.pipeline.messages import FeaturesMessage, MessageError
 from shared.registry.routing import Choice
 from shared.registry.serving import Served, load_version, location, model_for
 
-STAGE = "predict"
+STAGE = attempts.Stage(
+    "predict",
+    internal="The recording could not be classified because of an internal error.",
+    gave_up="Classification gave up after {attempts} delivery attempts because a service was unavailable.",
+)
 
 
 def prefetch_model() -> None:
@@ -52,12 +54,7 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
     try:
         fields, timings = _classify(message)
     except ModelError as error:
-        outcomes.finish_failed(
-            STAGE, upload.key, upload.generation, error.code, error.message, fresh=upload, trace_id=trace_id
-        )
-        logs.log_upload_failed(
-            upload.key, STAGE, upload.generation, error.code, error.message, _ms(started), trace_id
-        )
+        attempts.record_failure(STAGE, upload, error, started, trace_id)
         return
     except Exception as error:
         _handle_fault(message, data, attributes, delivery_attempt, error)
@@ -65,14 +62,14 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
     queue_ms = _queue_ms(message.sent_at)
     if queue_ms is not None:
         timings["queue_ms"] = queue_ms
-    timings["predict_ms"] = round(_ms(started), 3)
+    timings["predict_ms"] = round(attempts.elapsed_ms(started), 3)
     try:
         transition = outcomes.finish_done(upload, fields, timings, trace_id)
     except Exception as error:
         _handle_fault(message, data, attributes, delivery_attempt, error)
         return
     if transition.outcome != "applied":
-        _log_skipped(message, transition.document or {})
+        attempts.log_skipped(STAGE, upload, transition.document, trace_id)
         return
     logs.log_prediction_done(
         upload.key,
@@ -82,26 +79,10 @@ def predict_features(data: bytes, attributes: dict[str, str], delivery_attempt: 
         answer_kind(fields["label"], fields["model"]["negative_labels"]),
         fields["model"]["name"],
         fields["model"]["version"],
-        _ms(started),
+        attempts.elapsed_ms(started),
         transition.document["timings"],
         trace_id,
     )
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
-
-
-def _log_skipped(message: FeaturesMessage, existing: dict[str, Any]) -> None:
-    upload = message.upload
-    recorded = int(existing.get("generation") or 0)
-    if not existing:
-        logs.log_erased_meanwhile(upload.key, STAGE, upload.generation, message.trace_id)
-    elif recorded > upload.generation:
-        logs.log_stale_generation(upload.key, STAGE, upload.generation, recorded, message.trace_id)
-    else:
-        status = str(existing.get("status"))
-        logs.log_duplicate_delivery(upload.key, STAGE, upload.generation, status, message.trace_id)
 
 
 def _classify(message: FeaturesMessage) -> tuple[dict[str, Any], dict[str, float]]:
@@ -119,7 +100,7 @@ def _classify(message: FeaturesMessage) -> tuple[dict[str, Any], dict[str, float
         "probabilities": prediction.probabilities,
         "model": served.info,
     }
-    timings = {"inference_ms": round(_ms(started), 3)}
+    timings = {"inference_ms": round(attempts.elapsed_ms(started), 3)}
     shadow = _shadow_answer(message, served)
     if shadow is not None:
         fields["shadow"] = shadow
@@ -148,7 +129,7 @@ def _shadow_answer(message: FeaturesMessage, served: Served) -> dict[str, Any] |
         "label": prediction.label,
         "confidence": prediction.confidence,
         "probabilities": prediction.probabilities,
-        "inference_ms": round(_ms(started), 3),
+        "inference_ms": round(attempts.elapsed_ms(started), 3),
     }
 
 
@@ -160,44 +141,15 @@ def _handle_fault(
     error: Exception,
 ) -> None:
     """Transient: raise for a redelivery (or dead-letter once the budget is spent); a bug: fail now."""
-    upload, trace_id = message.upload, message.trace_id
+    dead_letter = attempts.DeadLetter(settings().FEATURES_DEAD_LETTER_TOPIC, data, attributes)
     attempt = delivery_attempt or 1
-    if not is_transient(error):
-        logs.log_unexpected_error(upload.key, STAGE, upload.generation, error, trace_id)
-        outcomes.finish_failed(
-            STAGE,
-            upload.key,
-            upload.generation,
-            "internal",
-            "The recording could not be classified because of an internal error.",
-            fresh=upload,
-            trace_id=trace_id,
-        )
-        return
-    if attempt < settings().MAX_DELIVERY_ATTEMPTS:
-        logs.log_retrying(upload.key, STAGE, upload.generation, attempt, error, trace_id)
-        raise error
-    pubsub.publish(
-        settings().FEATURES_DEAD_LETTER_TOPIC,
-        data,
-        {**attributes, "CloudPubSubDeadLetterSourceDeliveryCount": str(attempt)},
-    )
-    outcomes.finish_failed(
-        STAGE,
-        upload.key,
-        upload.generation,
-        "internal",
-        f"Classification gave up after {attempt} delivery attempts because a service was unavailable.",
-        fresh=upload,
-        trace_id=trace_id,
-    )
-    logs.log_gave_up(upload.key, STAGE, upload.generation, attempt, error, trace_id)
+    attempts.handle_fault(STAGE, message.upload, attempt, error, dead_letter, message.trace_id)
 
 
 def _record_unreadable(attributes: dict[str, str], reason: str) -> None:
     """Record a malformed message on its document when its attributes say which one."""
-    logs.log_unreadable_message(STAGE, reason, attributes)
+    logs.log_unreadable_message(STAGE.name, reason, attributes)
     key, generation = attributes.get("key"), attributes.get("generation", "")
     if key and generation.isdigit():
         reason = "The features message was unreadable."
-        outcomes.finish_failed(STAGE, key, int(generation), "internal", reason)
+        outcomes.finish_failed(STAGE.name, key, int(generation), "internal", reason)

@@ -22,18 +22,21 @@ from shared.accounts.ownership import owner_of
 from shared.cloud import pubsub, storage
 from shared.config import settings
 from shared.errors import CoughCloudError
-from shared.faults import is_transient
 from shared.ml.audio import decode_audio
 from shared.ml.checks import check_audio, check_upload_size
 from shared.ml.features import mfcc
 from shared.names import validate_object_name
-from shared.pipeline import outcomes, results
+from shared.pipeline import attempts, outcomes, results
 from shared.pipeline.messages import AudioFacts, FeaturesMessage, Upload
 from shared.registry.serving import choose_for, location, spec_of
 
 T = TypeVar("T")
 
-_INTERNAL_MESSAGE = "The recording could not be processed because of an internal error."
+STAGE = attempts.Stage(
+    "preprocess",
+    internal="The recording could not be processed because of an internal error.",
+    gave_up="Processing gave up after {attempts} delivery attempts because a service was unavailable.",
+)
 
 
 def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
@@ -41,10 +44,6 @@ def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
     value = work()
     timings[f"{stage}_ms"] = round((time.perf_counter() - started) * 1000, 3)
     return value
-
-
-def _elapsed_ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
 
 
 def prefetch_spec() -> None:
@@ -62,32 +61,25 @@ def preprocess_upload(
     try:
         validate_object_name(name)
     except CoughCloudError as error:
-        _record_failure(upload, error, started, trace_id)
+        attempts.record_failure(STAGE, upload, error, started, trace_id)
         return
 
     claim = results.claim_upload(upload, trace_id)
     if claim.outcome != "work":
         recorded = {"generation": claim.recorded_generation, "status": claim.status}
-        _log_skipped(upload, recorded, trace_id)
+        attempts.log_skipped(STAGE, upload, recorded, trace_id)
         return
     logs.log_upload_received(upload.key, generation, name, size, content_type, claim.attempt, trace_id)
     if claim.attempt > settings().MAX_DELIVERY_ATTEMPTS:
-        _give_up(upload, claim.attempt - 1, None, trace_id)
+        attempts.give_up(STAGE, upload, claim.attempt - 1, None, _dead_letter(upload), trace_id)
         return
 
     try:
         _extract_and_publish(upload, trace_id, started)
     except CoughCloudError as error:
-        _record_failure(upload, error, started, trace_id)
+        attempts.record_failure(STAGE, upload, error, started, trace_id)
     except Exception as error:
-        if not is_transient(error):
-            logs.log_unexpected_error(upload.key, "preprocess", generation, error, trace_id)
-            _fail(upload, "internal", _INTERNAL_MESSAGE, trace_id)
-        elif claim.attempt >= settings().MAX_DELIVERY_ATTEMPTS:
-            _give_up(upload, claim.attempt, error, trace_id)
-        else:
-            logs.log_retrying(upload.key, "preprocess", generation, claim.attempt, error, trace_id)
-            raise
+        attempts.handle_fault(STAGE, upload, claim.attempt, error, _dead_letter(upload), trace_id)
 
 
 def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
@@ -118,7 +110,7 @@ def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
     message = FeaturesMessage(upload, facts, spec.to_dict(), features, trace_id, sent_at, choice.to_dict())
     ready = results.mark_features_ready(upload, _audio_fields(facts), timings)
     if ready.outcome != "applied":
-        _log_skipped(upload, ready.document or {}, trace_id)
+        attempts.log_skipped(STAGE, upload, ready.document, trace_id)
         return
     published: dict[str, float] = {}
     message_id = _timed(
@@ -126,20 +118,11 @@ def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
         "publish",
         lambda: pubsub.publish(config.FEATURES_TOPIC, message.to_bytes(), message.attributes()),
     )
-    published["preprocess_ms"] = round(_elapsed_ms(started), 3)
+    published["preprocess_ms"] = round(attempts.elapsed_ms(started), 3)
     results.record_features_published(upload, ready, message_id, published)
     logs.log_features_published(
         upload.key, upload.generation, message_id, published["preprocess_ms"], timings | published, trace_id
     )
-
-
-def _log_skipped(upload: Upload, recorded: dict[str, Any], trace_id: str) -> None:
-    generation = int(recorded.get("generation") or 0)
-    if generation > upload.generation:
-        logs.log_stale_generation(upload.key, "preprocess", upload.generation, generation, trace_id)
-    else:
-        status = str(recorded.get("status"))
-        logs.log_duplicate_delivery(upload.key, "preprocess", upload.generation, status, trace_id)
 
 
 def _audio_fields(facts: AudioFacts) -> dict[str, Any]:
@@ -158,13 +141,6 @@ def _fail(upload: Upload, code: str, message: str, trace_id: str) -> None:
     )
 
 
-def _record_failure(upload: Upload, error: CoughCloudError, started: float, trace_id: str) -> None:
-    _fail(upload, error.code, error.message, trace_id)
-    logs.log_upload_failed(
-        upload.key, "preprocess", upload.generation, error.code, error.message, _elapsed_ms(started), trace_id
-    )
-
-
 def object_event(upload: Upload) -> dict[str, Any]:
     """The storage object fields of an upload event, as Pub/Sub notifications carry them."""
     return {
@@ -176,18 +152,14 @@ def object_event(upload: Upload) -> dict[str, Any]:
     }
 
 
-def _give_up(upload: Upload, attempts: int, error: BaseException | None, trace_id: str) -> None:
-    """Dead-letter the event (first, so a failed publish is retried), then mark the document."""
+def _dead_letter(upload: Upload) -> attempts.DeadLetter:
+    """The upload event as the uploads trigger's dead-letter topic would receive it."""
     attributes = {
         "key": upload.key,
         "generation": str(upload.generation),
         "bucketId": upload.bucket,
         "objectId": upload.name,
         "objectGeneration": str(upload.generation),
-        "CloudPubSubDeadLetterSourceDeliveryCount": str(attempts),
     }
     body = json.dumps(object_event(upload)).encode()
-    pubsub.publish(settings().UPLOADS_DEAD_LETTER_TOPIC, body, attributes)
-    message = f"Processing gave up after {attempts} delivery attempts because a service was unavailable."
-    _fail(upload, "internal", message, trace_id)
-    logs.log_gave_up(upload.key, "preprocess", upload.generation, attempts, error, trace_id)
+    return attempts.DeadLetter(settings().UPLOADS_DEAD_LETTER_TOPIC, body, attributes)

@@ -20,58 +20,23 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import functools
 import json
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import firebase_admin
-from firebase_admin import credentials, firestore
 from google.api_core import exceptions as api_exceptions
-from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.ownership import owner_of
+from shared.cloud.firestore import client as _db
 from shared.config import settings
 from shared.errors import TransientError
 from shared.pipeline.messages import FINISHED, Upload
 
 _MAX_RACES = 10
-_APP_NAME = "coughcloud-results"
-
-
-class _EmulatorCredential(credentials.Base):
-    """The emulator takes no credentials; firebase_admin still wants a credential object."""
-
-    def get_credential(self) -> AnonymousCredentials:
-        return AnonymousCredentials()
-
-
-_init_lock = threading.Lock()
-
-
-def _db() -> Any:
-    """The Firestore client, created on first use (the lock: firebase_admin refuses a second app)."""
-    with _init_lock:
-        return _client()
-
-
-@functools.cache
-def _client() -> Any:
-    config = settings()
-    credential = _EmulatorCredential() if config.FIRESTORE_EMULATOR_HOST else credentials.ApplicationDefault()
-    app = firebase_admin.initialize_app(
-        credential, {"projectId": config.GOOGLE_CLOUD_PROJECT}, name=_APP_NAME
-    )
-    return firestore.client(app)
-
-
-def db() -> Any:
-    """The Firestore client, for the other stores of this database (the model registry)."""
-    return _db()
 
 
 def _ref(key: str) -> DocumentReference:

@@ -13,6 +13,7 @@ from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.cloud import firestore
 from shared.config import settings
 from shared.ml.labels import LabelSet
 from shared.pipeline import results
@@ -45,14 +46,14 @@ def record(key: str, label: str) -> dict[str, Any]:
     nested field, and a range filter on it is how `labelled` finds labelled results.
     """
     feedback = {"label": label, "at": results.now()}
-    reference = results.db().collection(settings().RESULTS_COLLECTION).document(key)
+    reference = firestore.client().collection(settings().RESULTS_COLLECTION).document(key)
     reference.update({"feedback": feedback, "feedback_at": feedback["at"]})
     return feedback
 
 
 def labelled() -> Iterator[tuple[str, dict[str, Any]]]:
     """Every result that has feedback, with its key (a range filter skips documents without it)."""
-    collection = results.db().collection(settings().RESULTS_COLLECTION)
+    collection = firestore.client().collection(settings().RESULTS_COLLECTION)
     query = collection.where(filter=FieldFilter("feedback_at", ">=", _EPOCH))
     for snapshot in query.stream():
         document = snapshot.to_dict()

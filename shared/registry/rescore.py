@@ -24,7 +24,7 @@ from google.api_core import exceptions as api_exceptions
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from shared.cloud import storage
+from shared.cloud import firestore, storage
 from shared.config import settings
 from shared.errors import InputError
 from shared.ml.audio import decode_audio
@@ -66,7 +66,7 @@ class Checkpoint:
 
 def _page(prefix: str, after: str, size: int) -> list[Any]:
     """Up to `size` result snapshots with names after `after` under `prefix`, in name order."""
-    query = results.db().collection(settings().RESULTS_COLLECTION)
+    query = firestore.client().collection(settings().RESULTS_COLLECTION)
     if after >= prefix:
         query = query.where(filter=FieldFilter("name", ">", after))
     else:
@@ -78,7 +78,7 @@ def _page(prefix: str, after: str, size: int) -> list[Any]:
 
 def scored_since(cutoff: Any) -> list[dict[str, Any]]:
     """Result documents re-scored at or after `cutoff` (their own updated_at may be older)."""
-    collection = results.db().collection(settings().RESULTS_COLLECTION)
+    collection = firestore.client().collection(settings().RESULTS_COLLECTION)
     return [s.to_dict() for s in collection.where(filter=FieldFilter("scored_at", ">=", cutoff)).stream()]
 
 
@@ -150,7 +150,7 @@ def rescore(
                 pacer.wait()
                 try:
                     score = _score(model, document)
-                    option = results.db().write_option(last_update_time=snapshot.update_time)
+                    option = firestore.client().write_option(last_update_time=snapshot.update_time)
                     # scored_at, top level: `models compare` finds re-scored results by it.
                     snapshot.reference.update({field_path: score, "scored_at": score["at"]}, option=option)
                     scored_this_run += 1

@@ -16,8 +16,9 @@ from typing import Any
 
 from google.api_core import exceptions as api_exceptions
 
+from shared.cloud.firestore import client as db
 from shared.config import settings
-from shared.pipeline.results import db, now
+from shared.pipeline.results import now
 from shared.registry.pointer import ModelPointer, Refusal
 
 HISTORY = "history"

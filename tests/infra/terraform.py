@@ -201,14 +201,15 @@ def settings_read_by(entry_point: str) -> set[str]:
 
 
 def topics_published_by(entry_point: str) -> set[str]:
-    """Settings fields naming a topic the code publishes to: `*.publish(settings().X_TOPIC, ...)`."""
+    """Settings fields naming a topic the code publishes to: `*.publish(settings().X_TOPIC, ...)`,
+    or a stage's dead letter, `attempts.DeadLetter(settings().X_TOPIC, ...)` (give_up publishes it)."""
     topics: set[str] = set()
     for path in code_modules(entry_point):
         for node in ast.walk(module_tree(path)):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "publish"
+                and node.func.attr in ("publish", "DeadLetter")
                 and node.args
                 and isinstance(node.args[0], ast.Attribute)
                 and node.args[0].attr in SETTINGS_FIELDS

@@ -1,7 +1,7 @@
 """Issue 11's "done when", on the running local stack and without restarting anything: push a
 copy of the default model as another version, promote it and see new results answered
 by it; shadow the old one and see `shadow` on results (never published; the HTTP API's
-stripping of it is tested in tests/unit/registry/test_serving.py, with a visitor's token);
+stripping of it is tested in tests/integration/registry/test_serving.py, with a visitor's token);
 roll back and see the old version answer again; `models compare` compares them; `models
 history` lists every change.
 
@@ -59,7 +59,7 @@ def test_push_promote_shadow_rollback_compare_without_a_restart(
 ) -> None:
     version = f"1.0.0-it{uuid.uuid4().hex[:6]}"
     pids = {child["name"]: child["pid"] for child in stack.state["children"]}
-    # `coughcloud up` seeded the shipped model as champion (tests/unit/registry/test_store.py);
+    # `coughcloud up` seeded the shipped model as champion (tests/integration/registry/test_store.py);
     # the Firestore outage test restarts the in-memory emulator, so the document may be gone:
     # then MODEL_URI's version, the same one, serves (and the functions keep their last good).
     listing = json.loads(models(stack, "list", "--format", "json").stdout)

@@ -1,30 +1,22 @@
-"""Fixtures of the function tests: an isolated bucket/topics/collection per test."""
+"""Unit tests run without any emulator: a test that asks for one fails before it starts.
+
+Tests that need the emulators or the local stack live in tests/integration/.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
-from shared.config import settings
-from tests.unit.pipeline_support import Pipeline, function_client, make_pipeline
+# The fixtures that start emulators (tests/conftest.py), or need them started.
+EMULATOR_FIXTURES = frozenset({"emulators", "auth_emulator", "stack", "env", "bucket"})
 
 
-@pytest.fixture
-def pipeline(emulators: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
-    """A bucket, topics (each with a subscription) and a results collection for one test."""
-    yield make_pipeline(monkeypatch)
-    settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def preprocess() -> Any:
-    """The preprocess function, served through functions-framework's test client."""
-    return function_client("preprocess")
-
-
-@pytest.fixture(scope="module")
-def predict() -> Any:
-    """The predict function, served through functions-framework's test client."""
-    return function_client("predict")
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    needed = sorted(EMULATOR_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+    if needed:
+        pytest.fail(
+            f"{item.nodeid} needs {', '.join(needed)}: tests/unit runs without emulators, "
+            "so it belongs in tests/integration/.",
+            pytrace=False,
+        )

@@ -12,7 +12,7 @@ from shared.config import BUNDLED_MODEL_DIR
 from shared.registry import artifacts
 from shared.registry.artifacts import Registry, default_location
 from shared.registry.pointer import Refusal
-from tests.unit.registry.conftest import SPEC, model_folder
+from tests.registry_support import SPEC, model_folder
 
 SHIPPED_SHA256 = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["sha256"]
 

@@ -16,7 +16,7 @@ from shared.pipeline import results
 from shared.pipeline.messages import FeaturesMessage
 from shared.pipeline.prediction import predict_features
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline, deliver, pubsub_event, storage_event
+from tests.pipeline_support import Pipeline, deliver, pubsub_event, storage_event
 
 pytestmark = pytest.mark.integration
 

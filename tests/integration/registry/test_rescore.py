@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from coughcloud.cli import main
+from shared.cloud import firestore
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
 from shared.registry.artifacts import Registry
 from shared.registry.compare import compare
-from shared.registry.rescore import Pacer
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline
-from tests.unit.registry.conftest import add_version
+from tests.pipeline_support import Pipeline
+from tests.registry_support import add_version
 
 pytestmark = pytest.mark.integration
 
@@ -96,33 +96,11 @@ def test_an_unknown_version_is_refused(target: Path, capsys: pytest.CaptureFixtu
     assert "has no version '7.7.7'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("option", "value"), [("--limit", "0"), ("--limit", "-3"), ("--rate", "0"),
-                                               ("--rate", "fast")])  # fmt: skip
-def test_unbounded_or_unpaced_runs_are_refused(option: str, value: str) -> None:
-    with pytest.raises(SystemExit) as refused:
-        main(["rescore", "--model", "2.0.0", option, value])
-    assert refused.value.code == 2
-
-
-def test_the_pacer_keeps_to_its_rate() -> None:
-    now, slept = [100.0], []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    pacer = Pacer(4.0, clock=lambda: now[0], sleep=sleep)
-    for _ in range(9):
-        pacer.wait()
-    assert now[0] == pytest.approx(102.0)  # 9 calls at 4 a second: 8 intervals of 0.25 s
-    assert slept == pytest.approx([0.25] * 8)
-
-
 def test_compare_finds_results_re_scored_long_after_they_were_answered(
     target: Path, pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old = stored_result(pipeline, "r/old.wav")
-    results.db().collection(os.environ["RESULTS_COLLECTION"]).document(old.key).update(
+    firestore.client().collection(os.environ["RESULTS_COLLECTION"]).document(old.key).update(
         {"updated_at": results.now() - timedelta(days=30)}
     )
     rescore(target, tmp_path / "checkpoint.json", capsys)

@@ -6,7 +6,7 @@ import pytest
 
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
-from tests.unit.pipeline_support import Pipeline
+from tests.pipeline_support import Pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from shared.accounts.ownership import user_prefix
+from shared.cloud import firestore
 from shared.config import settings
 from shared.pipeline import results
 from shared.pipeline.messages import FeaturesMessage
@@ -20,8 +21,8 @@ from shared.registry.artifacts import Registry
 from shared.registry.pointer import ModelPointer
 from tests.accounts_support import bearer, new_visitor
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
-from tests.unit.registry.conftest import NAME, SPEC, add_version
+from tests.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
+from tests.registry_support import NAME, SPEC, add_version
 
 pytestmark = pytest.mark.integration
 
@@ -143,7 +144,7 @@ def test_the_api_never_shows_the_shadow_or_other_versions_scores(
     set_pointer(champion="1.0.0", shadow="2.0.0")
     _, document, _ = run(pipeline, preprocess, predict, name)
     assert document["shadow"]
-    results.db().collection(settings().RESULTS_COLLECTION).document(pipeline.key(name)).update(
+    firestore.client().collection(settings().RESULTS_COLLECTION).document(pipeline.key(name)).update(
         {"scores": {"x": {"label": "dry"}}}
     )
     api = function_client("results_api")
@@ -162,7 +163,7 @@ def test_a_new_generation_inherits_no_shadow_scores_or_feedback(
     _, first, _ = run(pipeline, preprocess, predict, "again.wav")
     assert first["shadow"]
     feedback.record(pipeline.key("again.wav"), "wet")
-    results.db().collection(settings().RESULTS_COLLECTION).document(pipeline.key("again.wav")).update(
+    firestore.client().collection(settings().RESULTS_COLLECTION).document(pipeline.key("again.wav")).update(
         {"scores": {"2.0.0": {"label": "dry"}}}
     )
     set_pointer(champion="1.0.0")

@@ -10,32 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.accounts.identity import Unauthenticated, bearer_token
 from shared.config import REPO_ROOT
 from tests.accounts_support import new_visitor, unsigned_token
-from tests.unit.pipeline_support import write_signing_key
-
-
-@pytest.mark.parametrize(
-    ("header", "words"),
-    [
-        (None, "Sign in first"),
-        ("", "Sign in first"),
-        ("   ", "Sign in first"),
-        ("Basic dTpw", "Bearer scheme"),
-        ("Bearer", "no token"),
-        ("Bearer   ", "no token"),
-    ],
-)
-def test_header_problems_say_what_is_wrong(header: str | None, words: str) -> None:
-    with pytest.raises(Unauthenticated, match=words):
-        bearer_token(header)
-
-
-def test_bearer_scheme_is_case_insensitive() -> None:
-    assert bearer_token("bearer abc") == "abc"
-    assert bearer_token("  Bearer  abc ") == "abc"
-
+from tests.pipeline_support import write_signing_key
 
 _VERIFY = """
 import json, sys

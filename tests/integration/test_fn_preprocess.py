@@ -13,7 +13,7 @@ from shared.ml.features import FeatureSpec
 from shared.pipeline import results
 from shared.pipeline.messages import FEATURES_SCHEMA, FeaturesMessage
 from tests.fixtures.audio_files import sample_file, text_file
-from tests.unit.pipeline_support import Pipeline, deliver, storage_event
+from tests.pipeline_support import Pipeline, deliver, storage_event
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
+from tests.pipeline_support import Pipeline, deliver, function_client, pubsub_event, storage_event
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from shared.pipeline import results
 from shared.pipeline.messages import Upload
 from shared.registry import feedback
 from tests.fixtures.audio_files import sample_file
-from tests.unit.pipeline_support import Pipeline
+from tests.pipeline_support import Pipeline
 from training.coughvid import load_coughvid
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from shared.ml.labels import LabelSet
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
 from tests.accounts_support import bearer, new_visitor
-from tests.unit.pipeline_support import Pipeline, function_client
+from tests.pipeline_support import Pipeline, function_client
 
 pytestmark = pytest.mark.integration
 

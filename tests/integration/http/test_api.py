@@ -17,7 +17,7 @@ from schemathesis.checks import positive_data_acceptance
 
 from shared.config import settings as app_settings
 from tests.accounts_support import bearer, new_visitor
-from tests.unit.pipeline_support import Pipeline, write_signing_key
+from tests.pipeline_support import Pipeline, write_signing_key
 
 pytestmark = pytest.mark.integration
 

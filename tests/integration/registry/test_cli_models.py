@@ -13,7 +13,7 @@ from coughcloud.cli import main
 from shared.config import BUNDLED_MODEL_DIR
 from shared.registry import store
 from shared.registry.artifacts import Registry
-from tests.unit.registry.conftest import NAME, SPEC, add_version, model_folder
+from tests.registry_support import NAME, SPEC, add_version, model_folder
 
 pytestmark = pytest.mark.integration
 

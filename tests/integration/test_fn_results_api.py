@@ -11,16 +11,15 @@ from typing import Any
 
 import pytest
 import requests
-from google.cloud import storage
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.sign_in import Session
+from shared.cloud import firestore
 from shared.config import settings
-from shared.http import signing
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
 from tests.accounts_support import bearer, new_visitor, unsigned_token
-from tests.unit.pipeline_support import Pipeline, function_client, write_signing_key
+from tests.pipeline_support import Pipeline, function_client, write_signing_key
 
 pytestmark = pytest.mark.integration
 
@@ -397,7 +396,7 @@ def test_delete_me_leaves_nothing_of_the_visitor_and_everything_of_others(
     assert reply.status_code == 204
     prefix = f"users/{api.visitor.uid}/"
     assert list(pipeline.storage_client.list_blobs(pipeline.bucket, prefix=prefix, versions=True)) == []
-    collection = results._db().collection(settings().RESULTS_COLLECTION)
+    collection = firestore.client().collection(settings().RESULTS_COLLECTION)
     assert [s.id for s in collection.where(filter=FieldFilter("owner", "==", api.visitor.uid)).stream()] == []
     for name in mine:
         ref = results._ref(pipeline.key(name))
@@ -452,36 +451,3 @@ def test_health_and_openapi(client: Any) -> None:
         for method, operation in operations.items():
             public = path in ("/healthz", "/openapi.json") or method == "options"
             assert ("security" in operation) != public, (method, path)
-
-
-def test_on_google_cloud_urls_are_signed_through_iam_as_the_configured_account(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    class DefaultCredentials:
-        valid, token, service_account_email = False, None, "runtime@p.iam.gserviceaccount.com"
-
-        def refresh(self, request: object) -> None:
-            self.valid, self.token = True, "access-token"
-
-    calls: list[dict[str, Any]] = []
-
-    def generate_signed_url(blob: Any, **kwargs: Any) -> str:
-        calls.append({"blob": blob.name, **kwargs})
-        return "https://storage.googleapis.com/signed"
-
-    monkeypatch.setenv("SIGNING_KEY_FILE", "")
-    monkeypatch.setenv("SIGNING_SERVICE_ACCOUNT", "uploader@p.iam.gserviceaccount.com")
-    settings.cache_clear()
-    monkeypatch.setattr(signing, "_default_credentials", DefaultCredentials)
-    monkeypatch.setattr(storage.Blob, "generate_signed_url", generate_signed_url)
-
-    signed = signing.signed_upload("bucket", "a/b.wav", "audio/wav", 123)
-    assert signed.url == "https://storage.googleapis.com/signed"
-    [call] = calls
-    assert call["blob"] == "a/b.wav"
-    assert (call["version"], call["method"], call["content_type"]) == ("v4", "PUT", "audio/wav")
-    assert call["headers"] == {"x-goog-content-length-range": "123,123"}
-    assert call["expiration"].total_seconds() == settings().SIGNED_URL_EXPIRY_S
-    assert call["service_account_email"] == "uploader@p.iam.gserviceaccount.com"
-    assert call["access_token"] == "access-token"
-    assert "credentials" not in call and "api_access_endpoint" not in call

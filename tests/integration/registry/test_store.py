@@ -8,7 +8,7 @@ from local_stack.resources import seed_model_pointer
 from shared.config import BUNDLED_MODEL_DIR, Settings, settings
 from shared.registry import pointer, store
 from shared.registry.artifacts import Registry
-from tests.unit.registry.conftest import NAME
+from tests.registry_support import NAME
 
 pytestmark = pytest.mark.integration
 

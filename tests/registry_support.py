@@ -1,32 +1,17 @@
-"""A model registry of its own per test: a local folder holding a copy of the shipped model
-(MODEL_URI points at it) and, for tests on the Firestore emulator, a collection of its own
-for the pointer document."""
+"""Model folders for registry tests: copies of the shipped model, as pushed or as stored
+(the `registry` fixture, in tests/conftest.py, builds a registry of its own per test)."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from pathlib import Path
 
-import pytest
-
-from shared.config import BUNDLED_MODEL_DIR, settings
-from shared.registry.artifacts import Registry, default_location
+from shared.config import BUNDLED_MODEL_DIR
+from shared.registry.artifacts import Registry
 
 NAME = "cough-classifier"
 SPEC = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["feature_spec"]
-
-
-@pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
-    """`<tmp>/registry/cough-classifier/1.0.0` (a copy of the shipped default) as MODEL_URI."""
-    first = add_version(Registry(str(tmp_path / "registry" / NAME), NAME), tmp_path, "1.0.0")
-    monkeypatch.setenv("MODEL_URI", str(first))
-    monkeypatch.setenv("MODELS_COLLECTION", f"models-{uuid.uuid4().hex[:10]}")
-    settings.cache_clear()
-    yield default_location().registry
-    settings.cache_clear()
 
 
 def model_folder(tmp_path: Path, version: str, **changes: object) -> Path:

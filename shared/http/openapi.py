@@ -18,6 +18,7 @@ API_ERROR_CODES = sorted(
         "unavailable",
         "unauthenticated",
         "forbidden",
+        "headers_too_large",
     }
 )
 # Every operation but /healthz and /openapi.json (and preflights) needs a Firebase ID token.
@@ -192,8 +193,10 @@ _SIGNED_UPLOAD = {
         "method": {"type": "string", "enum": ["PUT"]},
         "headers": {
             "type": "object",
-            "required": ["Content-Type", "x-goog-content-length-range"],
+            "required": ["Content-Type", "x-goog-content-length-range", "x-goog-if-generation-match"],
             "additionalProperties": {"type": "string"},
+            "description": "Send exactly these: they are signed. `x-goog-if-generation-match: 0` "
+            "makes the URL create-only (a second PUT to the name is refused with 412).",
         },
         "name": {"type": "string", "description": "The final name: always under `users/{uid}/`"},
         "bucket": {"type": "string"},

@@ -40,15 +40,17 @@ def _error_reply(description: str) -> dict[str, Any]:
 # optionally with parameters; printable ASCII only, as HTTP headers (and V4 signing) need.
 CONTENT_TYPE_PATTERN = r"^ *(audio/[!-:<-~]+|video/(webm|mp4)) *(;[ -~]*)?$"
 
-# DESIGN.md's name rule: 1–512 bytes of UTF-8, no control characters, no `..` segment, no
-# leading `/` (JSON Schema counts characters, so the byte limit is in the description only).
+# The name rule (shared/names.py, shared/accounts/ownership.py): 1–512 bytes of UTF-8 with the
+# caller's prefix, no control characters, no leading or trailing `/`, no empty, `.` or `..`
+# segment (JSON Schema counts characters, so the byte limit is in the description only).
 NAME_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": 512,
-    "pattern": r"^(?!/)(?!(.*/)?\.\.(/.*)?$)[^\u0000-\u001f\u007f-\u009f]+$",
-    "description": "The object's name in the uploads bucket: 1–512 bytes of UTF-8, no control "
-    "characters, no `..` segment, no leading `/`.",
+    "pattern": r"^(?!/)(?!.*//)(?!.*/$)(?!(.*/)?\.\.?(/.*)?$)[^\u0000-\u001f\u007f-\u009f]+$",
+    "description": "The object's name in the uploads bucket: 1–512 bytes of UTF-8 after your "
+    "`users/{uid}/` prefix, no control characters, no leading or trailing `/`, no empty, `.` or "
+    "`..` segment.",
 }
 
 

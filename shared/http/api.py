@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 import flask
+from werkzeug.exceptions import HTTPException
 
 from shared import logs
 from shared.accounts.identity import caller_uid
@@ -315,6 +316,16 @@ def trace_id(request: flask.Request) -> str:
         if found:
             return found.group(1).lower()
     return uuid.uuid4().hex
+
+
+def framework_error(error: HTTPException) -> flask.Response:
+    """What functions-framework or Flask refuses before `handle()` runs (functions-framework
+    answers /robots.txt and /favicon.ico itself): the same JSON error shape, with CORS."""
+    status = error.code or 500
+    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "bad_request")
+    reply = _json(status, {"error": {"code": code, "message": error.description or error.name}})
+    reply.headers.update(cors_headers(flask.request.origin, settings().cors_origins))
+    return reply
 
 
 def handle(request: flask.Request) -> flask.Response:

@@ -128,6 +128,7 @@ def _page_token(created_at: str) -> str:
 @pytest.mark.parametrize(
     ("method", "path", "kwargs"),
     [
+        ("POST", "/results/feedback", {"data": "[" * 8_000 + "]" * 8_000}),
         ("POST", "/results/feedback", {"data": "[" * 15_000}),
         ("POST", "/uploads", {"data": '{"name": ' + "[" * 5_000}),
         ("GET", "/results", {"params": {"limit": "²"}}),

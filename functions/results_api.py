@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import flask
 import functions_framework
+from werkzeug.exceptions import HTTPException
 
-from shared.http.api import handle
+from shared.http.api import framework_error, handle
+
+# Flask's own refusals (outside results_api: functions-framework's /robots.txt, say) as JSON.
+functions_framework.errorhandler(HTTPException)(framework_error)
 
 
 @functions_framework.http

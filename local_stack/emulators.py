@@ -48,8 +48,8 @@ def start_storage(port: int, project: str, event_bucket: str, pubsub_host: str, 
         "-event.pubsub-topic", UPLOAD_EVENTS_TOPIC,
         "-event.list", "finalize",
         "-event.bucket", event_bucket,
-        # Browsers preflight the signed PUT's extra header; without this fake-gcs answers 403.
-        "-cors-headers", "x-goog-content-length-range",
+        # Browsers preflight the signed PUT's extra headers; without this fake-gcs answers 403.
+        "-cors-headers", "x-goog-content-length-range,x-goog-if-generation-match",
         "-log-level", "warn",
     ]  # fmt: skip
     env = {**os.environ, "PUBSUB_EMULATOR_HOST": pubsub_host}

@@ -1,4 +1,5 @@
-"""The four Cloud Functions, each under its own `functions-framework` server on a free port."""
+"""The four Cloud Functions, each under its own functions-framework server on a free port
+(local_stack/server.py: the same server as its CLI, with request limits set)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from local_stack.processes import Child
 from shared.config import REPO_ROOT
 
 FUNCTIONS = ("preprocess", "predict", "results_api", "dead_letter")
-FUNCTIONS_FRAMEWORK = Path(sys.executable).parent / "functions-framework"
 
 
 def ready_url(name: str, port: int) -> str:
@@ -23,7 +23,7 @@ def ready_url(name: str, port: int) -> str:
 def start_function(name: str, port: int, env: Mapping[str, str], log_dir: Path) -> Child:
     """`functions-framework --source functions/<name>.py --target <name>` with the repo importable."""
     argv = [
-        str(FUNCTIONS_FRAMEWORK),
+        sys.executable, "-m", "local_stack.server",
         "--source", str(REPO_ROOT / "functions" / f"{name}.py"),
         "--target", name,
         "--host", "127.0.0.1",

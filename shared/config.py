@@ -31,6 +31,8 @@ class Settings:
     FEATURES_TOPIC: str = "audio-features"
     RESULTS_TOPIC: str = "cough-results"
     RESULTS_COLLECTION: str = "results"
+    # Short-lived records of erased names and accounts (shared/accounts/tombstones.py).
+    TOMBSTONES_COLLECTION: str = "tombstones"
     # Where a message goes once its retry budget is spent (docs/design/contracts.md, "Status lifecycle").
     UPLOADS_DEAD_LETTER_TOPIC: str = "upload-events-dead-letter"
     FEATURES_DEAD_LETTER_TOPIC: str = "audio-features-dead-letter"

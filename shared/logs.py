@@ -153,6 +153,21 @@ def log_erased_meanwhile(key: str, stage: str, generation: int, trace_id: str | 
     )
 
 
+def log_upload_refused(key: str, generation: int, reason: str, trace_id: str | None) -> None:
+    """An owned upload preprocess deleted unread: a second generation of its name, or a name
+    (or account) erased within a signed URL's lifetime, re-created by a replayed URL."""
+    _pipeline(
+        "WARNING",
+        f"Deleted an upload without classifying it ({reason})",
+        key=key,
+        stage="preprocess",
+        generation=generation,
+        trace_id=trace_id,
+        event="upload_refused",
+        reason=reason,
+    )
+
+
 def log_duplicate_delivery(key: str, stage: str, generation: int, status: str, trace_id: str | None) -> None:
     _pipeline(
         "INFO",
@@ -407,8 +422,8 @@ def log_account_erased(objects: int, results: int) -> None:
     )
 
 
-def log_api_error(method: str, path: str, error: BaseException) -> None:
-    _emit("ERROR", f"{method} {path} failed", stage="results_api", **_error_fields(error))
+def log_api_error(method: str, path: str, error: BaseException, trace_id: str) -> None:
+    _emit("ERROR", f"{method} {path} failed", trace_id, stage="results_api", **_error_fields(error))
 
 
 # --- local stack: the Eventarc bridge (local_stack/bridge.py) ---------------------------------

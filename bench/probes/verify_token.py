@@ -34,9 +34,9 @@ mark = now()
 identity.auth_module()
 out["initialize_app"] = since(mark)
 mark = now()
-assert identity.verified_uid(token) == uid
+assert identity.verified_uid(token, check_revoked=True) == uid
 out["first_verification"] = since(mark)
 mark = now()
-assert identity.verified_uid(token) == uid
+assert identity.verified_uid(token, check_revoked=True) == uid
 out["second_verification"] = since(mark)
 print(json.dumps(out))

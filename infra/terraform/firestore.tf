@@ -44,6 +44,17 @@ resource "google_firestore_field" "results_expire_at" {
   index_config {}
 }
 
+# Erasure tombstones (shared/accounts/tombstones.py): a name or account erased less than a
+# signed URL's lifetime ago. The code ignores an expired one; the TTL only clears them away.
+resource "google_firestore_field" "tombstones_expire_at" {
+  database   = google_firestore_database.default.name
+  collection = "tombstones"
+  field      = "expire_at"
+
+  ttl_config {}
+  index_config {}
+}
+
 resource "google_firebaserules_ruleset" "firestore" {
   source {
     files {

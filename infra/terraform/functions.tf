@@ -65,6 +65,7 @@ locals {
         MAX_DELIVERY_ATTEMPTS     = tostring(var.max_delivery_attempts)
         MAX_UPLOAD_BYTES          = tostring(var.max_upload_bytes)
         MAX_DURATION_S            = tostring(var.max_duration_s)
+        SIGNED_URL_EXPIRY_S       = tostring(var.signed_url_expiry_s) # read with the tombstones' module
       }
     }
     predict = {

@@ -52,13 +52,14 @@ resource "google_storage_bucket_iam_member" "reads_models" {
   member   = local.fn[each.value]
 }
 
-# A signed PUT needs create, and delete to replace an object of the same name (a
-# re-upload is a new generation by design). Nothing else: no read, no list.
+# A signed PUT needs create. Not delete: that is what replacing an object takes, and an
+# upload URL writes once (it signs `x-goog-if-generation-match: 0`; shared/http/signing.py),
+# so even a URL signed without that header could not overwrite. No read, no list.
 resource "google_project_iam_custom_role" "uploader" {
   role_id     = "coughcloudUploader"
   title       = "CoughCloud uploader"
-  description = "Create (and replace) upload objects; granted on the uploads bucket only."
-  permissions = ["storage.objects.create", "storage.objects.delete"]
+  description = "Create upload objects, never replace one; granted on the uploads bucket only."
+  permissions = ["storage.objects.create"]
 }
 
 resource "google_storage_bucket_iam_member" "uploader_writes_uploads" {
@@ -80,6 +81,15 @@ resource "google_storage_bucket_iam_member" "results_api_erases_uploads" {
   bucket = google_storage_bucket.uploads.name
   role   = google_project_iam_custom_role.upload_eraser.id
   member = local.fn["results_api"]
+}
+
+# preprocess deletes, unread, an owned upload that a replayed signed URL wrote: a second
+# generation of its name, or one re-created after its owner erased it (shared/accounts/
+# tombstones.py). Deleting only: it still cannot create an object, so no trigger loop.
+resource "google_storage_bucket_iam_member" "preprocess_refuses_uploads" {
+  bucket = google_storage_bucket.uploads.name
+  role   = google_project_iam_custom_role.upload_eraser.id
+  member = local.fn["preprocess"]
 }
 
 resource "google_service_account_iam_member" "results_api_signs_as_uploader" {
@@ -152,14 +162,16 @@ resource "google_project_iam_member" "firestore_writers" {
 }
 
 # results_api reads results, records an owner's feedback on one (an update of that
-# field) and erases an owner's (document and markers); it never creates one. Firestore IAM
-# has no per-collection or per-field grain: the API's code limits both to the caller's own.
+# field) and erases an owner's (document and markers). It creates documents only to lay an
+# erasure's tombstones (shared/accounts/tombstones.py), never a result. Firestore IAM has no
+# per-collection or per-field grain: the API's code limits all of it to the caller's own.
 resource "google_project_iam_custom_role" "results_reader_eraser" {
   role_id     = "coughcloudResultsReaderEraser"
   title       = "CoughCloud results reader, feedback and eraser"
-  description = "Read, query, update (owners' feedback) and delete Firestore documents; no create."
+  description = "Read, query, update (owners' feedback) and delete Firestore documents; create erasure tombstones."
   permissions = [
     "datastore.databases.getMetadata",
+    "datastore.entities.create",
     "datastore.entities.get",
     "datastore.entities.list",
     "datastore.entities.update",

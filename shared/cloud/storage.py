@@ -30,6 +30,15 @@ def download_capped(bucket: str, name: str, generation: int, limit: int) -> byte
     return data
 
 
+def delete_generation(bucket: str, name: str, generation: int) -> bool:
+    """Delete one generation of an object; whether it was still there."""
+    try:
+        client().bucket(bucket).blob(name, generation=generation).delete()
+    except NotFound:
+        return False
+    return True
+
+
 def delete_generations(bucket: str, prefix: str, *, exact: bool) -> int:
     """Delete every generation of the object `prefix` (exact) or of every object under it; how many.
 
@@ -39,9 +48,6 @@ def delete_generations(bucket: str, prefix: str, *, exact: bool) -> int:
     for blob in client().list_blobs(bucket, prefix=prefix, versions=True):
         if exact and blob.name != prefix:
             continue
-        try:
-            client().bucket(bucket).blob(blob.name, generation=blob.generation).delete()
-        except NotFound:
-            continue  # deleted meanwhile (a concurrent erase, the lifecycle rule)
-        count += 1
+        # False: deleted meanwhile (a concurrent erase, the lifecycle rule)
+        count += delete_generation(bucket, blob.name, blob.generation)
     return count

@@ -19,6 +19,7 @@ API_ERROR_CODES = sorted(
         "unavailable",
         "unauthenticated",
         "forbidden",
+        "headers_too_large",
     }
 )
 # Every operation but /healthz and /openapi.json (and preflights) needs a Firebase ID token.
@@ -40,16 +41,17 @@ def _error_reply(description: str) -> dict[str, Any]:
 # optionally with parameters; printable ASCII only, as HTTP headers (and V4 signing) need.
 CONTENT_TYPE_PATTERN = r"^ *(audio/[!-:<-~]+|video/(webm|mp4)) *(;[ -~]*)?$"
 
-# The name rule (docs/design/contracts.md, "Object names"): 1–512 bytes of UTF-8, no control
-# characters, no `..` segment, no leading `/` (JSON Schema counts characters, so the byte limit
-# is in the description only).
+# The name rule (shared/names.py, shared/accounts/ownership.py): 1–512 bytes of UTF-8 with the
+# caller's prefix, no control characters, no leading or trailing `/`, no empty, `.` or `..`
+# segment (JSON Schema counts characters, so the byte limit is in the description only).
 NAME_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": 512,
-    "pattern": r"^(?!/)(?!(.*/)?\.\.(/.*)?$)[^\u0000-\u001f\u007f-\u009f]+$",
-    "description": "The object's name in the uploads bucket: 1–512 bytes of UTF-8, no control "
-    "characters, no `..` segment, no leading `/`.",
+    "pattern": r"^(?!/)(?!.*//)(?!.*/$)(?!(.*/)?\.\.?(/.*)?$)[^\u0000-\u001f\u007f-\u009f]+$",
+    "description": "The object's name in the uploads bucket: 1–512 bytes of UTF-8 after your "
+    "`users/{uid}/` prefix, no control characters, no leading or trailing `/`, no empty, `.` or "
+    "`..` segment.",
 }
 
 
@@ -219,8 +221,10 @@ _SIGNED_UPLOAD = {
         "method": {"type": "string", "enum": ["PUT"]},
         "headers": {
             "type": "object",
-            "required": ["Content-Type", "x-goog-content-length-range"],
+            "required": ["Content-Type", "x-goog-content-length-range", "x-goog-if-generation-match"],
             "additionalProperties": {"type": "string"},
+            "description": "Send exactly these: they are signed. `x-goog-if-generation-match: 0` "
+            "makes the URL create-only (a second PUT to the name is refused with 412).",
         },
         "name": {"type": "string", "description": "The final name: always under `users/{uid}/`"},
         "bucket": {"type": "string"},

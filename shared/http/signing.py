@@ -56,10 +56,16 @@ def _signing_arguments() -> dict[str, Any]:
     return {"service_account_email": email, "access_token": credentials.token}
 
 
+# Signed, so the PUT must send them: exactly `size` bytes, and create-only (Cloud Storage
+# answers 412 to a write to a name that already has a live generation), so a URL writes once.
+CREATE_ONLY = {"x-goog-if-generation-match": "0"}
+
+
 def signed_upload(bucket: str, name: str, content_type: str, size: int) -> SignedUpload:
-    """A PUT URL bound to this content type and exactly this many bytes."""
+    """A PUT URL bound to this content type, exactly this many bytes, and a name not yet written."""
     expiry_s = settings().SIGNED_URL_EXPIRY_S
-    headers = {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}"}
+    signed_headers = {"x-goog-content-length-range": f"{size},{size}", **CREATE_ONLY}
+    headers = {"Content-Type": content_type, **signed_headers}
     url = (
         client()
         .bucket(bucket)
@@ -69,7 +75,7 @@ def signed_upload(bucket: str, name: str, content_type: str, size: int) -> Signe
             method="PUT",
             expiration=timedelta(seconds=expiry_s),
             content_type=content_type,
-            headers={"x-goog-content-length-range": headers["x-goog-content-length-range"]},
+            headers=signed_headers,
             **_signing_arguments(),
         )
     )

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 from google.api_core import exceptions as api_exceptions
 
 from shared import logs
-from shared.accounts.ownership import owner_of
+from shared.accounts import tombstones
+from shared.accounts.ownership import check_users_name, owner_of
 from shared.cloud import pubsub, storage
 from shared.config import settings
 from shared.errors import CoughCloudError
@@ -59,12 +60,18 @@ def preprocess_upload(
     started = time.perf_counter()
     upload = Upload(bucket, name, generation, size, content_type)
     try:
-        validate_object_name(name)
+        check_users_name(validate_object_name(name))
     except CoughCloudError as error:
         attempts.record_failure(STAGE, upload, error, started, trace_id)
         return
 
+    if owner_of(name) is not None and tombstones.erased(bucket, name):
+        _refuse(upload, "its name or account was erased meanwhile", trace_id)
+        return
     claim = results.claim_upload(upload, trace_id)
+    if claim.outcome == "replaced":
+        _refuse(upload, f"a name written once, at generation {claim.recorded_generation}", trace_id)
+        return
     if claim.outcome != "work":
         recorded = {"generation": claim.recorded_generation, "status": claim.status}
         attempts.log_skipped(STAGE, upload, recorded, trace_id)
@@ -123,6 +130,12 @@ def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
     logs.log_features_published(
         upload.key, upload.generation, message_id, published["preprocess_ms"], timings | published, trace_id
     )
+
+
+def _refuse(upload: Upload, reason: str, trace_id: str) -> None:
+    """Delete an owned upload unread: nothing of it is classified or recorded."""
+    storage.delete_generation(upload.bucket, upload.name, upload.generation)
+    logs.log_upload_refused(upload.key, upload.generation, reason, trace_id)
 
 
 def _audio_fields(facts: AudioFacts) -> dict[str, Any]:

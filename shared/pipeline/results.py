@@ -118,8 +118,12 @@ def _page_token(document: dict[str, Any], key: str) -> str:
 def _cursor(token: str) -> dict[str, Any]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        return {"created_at": datetime.fromisoformat(raw["created_at"]), "key": str(raw["key"])}
-    except (binascii.Error, ValueError, TypeError, KeyError, RecursionError):
+        created_at = datetime.fromisoformat(raw["created_at"])
+        if created_at.tzinfo is None:
+            raise ValueError("a cursor's time must have a zone")
+        # In UTC, as Firestore compares it (a time near the calendar's ends overflows here).
+        return {"created_at": created_at.astimezone(UTC), "key": str(raw["key"])}
+    except (binascii.Error, ValueError, TypeError, KeyError, RecursionError, OverflowError):
         raise BadPageToken("page_token is not one this API handed out; start again without it.") from None
 
 
@@ -155,6 +159,19 @@ def keys_owned_by(uid: str) -> list[str]:
     """The keys of every result document `uid` owns."""
     query = _db().collection(settings().RESULTS_COLLECTION).where(filter=FieldFilter("owner", "==", uid))
     return [snapshot.id for snapshot in query.stream()]
+
+
+def keys_named_under(prefix: str) -> list[str]:
+    """The keys of every result document whose name starts with `prefix` (ending in `/`),
+    whatever its `owner` says: an erasure sweeps by name as well as by owner."""
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # every name under `prefix/` sorts before it
+    query = (
+        _db()
+        .collection(settings().RESULTS_COLLECTION)
+        .where(filter=FieldFilter("name", ">=", prefix))
+        .where(filter=FieldFilter("name", "<", end))
+    )
+    return [snapshot.id for snapshot in query.select([]).stream()]
 
 
 def erase(key: str) -> bool:
@@ -196,7 +213,9 @@ def _guarded_create(ref: DocumentReference, document: dict[str, Any]) -> Any:
 
 # --- preprocess: claiming an upload event -----------------------------------------------------
 
-ClaimOutcome = Literal["work", "stale", "duplicate"]
+# replaced: a later generation of an owned name, which a signed URL can create only by a
+# replay where Cloud Storage does not enforce its create-only precondition (the emulator).
+ClaimOutcome = Literal["work", "stale", "duplicate", "replaced"]
 
 
 @dataclass(frozen=True)
@@ -219,6 +238,8 @@ def claim_upload(upload: Upload, trace_id: str) -> Claim:
     New name or newer generation: a fresh `received` document (attempt 1). Same generation
     whose features were not published yet: a redelivery after a failure, so count the
     attempt and work again. Same generation further along: a duplicate. Older: stale.
+    An owned name is written once (its signed URL is create-only): a newer generation of it
+    is `replaced` and never replaces the first one's result.
     """
     ref = _ref(upload.key)
     if _guarded_create(ref, new_document(upload, trace_id, firestore.SERVER_TIMESTAMP)):
@@ -234,6 +255,8 @@ def claim_upload(upload: Upload, trace_id: str) -> Claim:
         recorded = int(doc.get("generation") or 0)
         if recorded > upload.generation:
             return Claim("stale", recorded_generation=recorded)
+        if recorded < upload.generation and owner_of(upload.name) is not None:
+            return Claim("replaced", recorded_generation=recorded)
         if recorded < upload.generation:
             if _guarded_update(ref, snapshot.update_time, new_document(upload, trace_id, at)):
                 return Claim("work", attempt=1)

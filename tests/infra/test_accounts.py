@@ -60,6 +60,14 @@ def test_one_variable_sets_retention_of_recordings_and_results():
     assert variable_default("retention_days") == Settings.RETENTION_DAYS  # the same default locally
 
 
+def test_erasure_tombstones_expire():
+    from shared.config import Settings
+
+    ttl = unwrap(resources("google_firestore_field")["tombstones_expire_at"])
+    assert (unwrap(ttl["collection"]), unwrap(ttl["field"])) == (Settings.TOMBSTONES_COLLECTION, "expire_at")
+    assert "ttl_config" in ttl
+
+
 def test_the_history_query_has_its_index():
     index = unwrap(resources("google_firestore_index")["results_by_owner"])
     assert unwrap(index["collection"]) == "results"

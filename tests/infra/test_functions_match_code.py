@@ -35,6 +35,7 @@ PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 # be wrong there).
 CLOUD_SAFE_DEFAULTS = {
     "RESULTS_COLLECTION",
+    "TOMBSTONES_COLLECTION",  # firestore.tf's TTL policy names the default
     "MIN_DURATION_S",
     "SILENCE_DBFS",
     "DECODE_TIMEOUT_S",

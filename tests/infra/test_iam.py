@@ -74,7 +74,8 @@ def test_only_the_uploader_writes_uploads_and_only_results_api_signs_as_it():
         ("${google_storage_bucket.uploads.name}", "${google_project_iam_custom_role.uploader.id}")
     ]
     role = resources("google_project_iam_custom_role")["uploader"]
-    assert sorted(unwrap(role["permissions"])) == ["storage.objects.create", "storage.objects.delete"]
+    # Create only: replacing an object takes delete, so a signed URL cannot overwrite.
+    assert unwrap(role["permissions"]) == ["storage.objects.create"]
     actors = [g for g in grants("google_service_account_iam_member") if "uploader" in g["service_account_id"]]
     assert [(g["member"], g["role"]) for g in actors] == [
         (FUNCTION_MEMBER % "results_api", "roles/iam.serviceAccountTokenCreator")
@@ -113,6 +114,12 @@ def test_the_code_publishes_where_this_test_expects():
     assert topics_published_by("results_api") == set()
 
 
+def test_preprocess_may_delete_uploads_it_refuses_but_never_write_one():
+    by_preprocess = [g for g in grants("google_storage_bucket_iam_member") if _member_for("preprocess", g)]
+    on_uploads = {g["role"] for g in by_preprocess if g["bucket"] == "${google_storage_bucket.uploads.name}"}
+    assert on_uploads == {"roles/storage.objectViewer", ERASER_ROLE}
+
+
 def test_results_api_erases_uploads_but_nothing_else_on_storage():
     """An owner's erasure: list a name's generations and delete them; no create, no read."""
     by_api = [g for g in grants("google_storage_bucket_iam_member") if _member_for("results_api", g)]
@@ -123,8 +130,9 @@ def test_results_api_erases_uploads_but_nothing_else_on_storage():
     assert sorted(unwrap(role["permissions"])) == ["storage.objects.delete", "storage.objects.list"]
 
 
-def test_results_api_reads_updates_and_erases_results_but_never_creates_them():
-    """Update: an owner's feedback (POST /results/feedback); delete: an owner's erasure."""
+def test_results_api_reads_updates_and_erases_results_and_creates_only_tombstones():
+    """Update: an owner's feedback (POST /results/feedback); delete: an owner's erasure;
+    create: the erasure's tombstones (the code never creates a result: test_accounts.py)."""
     firestore = [
         g
         for g in grants("google_project_iam_member")
@@ -138,6 +146,7 @@ def test_results_api_reads_updates_and_erases_results_but_never_creates_them():
     role = resources("google_project_iam_custom_role")["results_reader_eraser"]
     assert sorted(unwrap(role["permissions"])) == [
         "datastore.databases.getMetadata",
+        "datastore.entities.create",
         "datastore.entities.delete",
         "datastore.entities.get",
         "datastore.entities.list",

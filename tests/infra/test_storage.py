@@ -20,7 +20,8 @@ def test_uploads_accept_browser_puts_from_the_same_origins_results_api_allows():
     cors = unwrap(BUCKETS["uploads"]["cors"])
     assert unwrap(cors["origin"]) == "${local.web_origins}"
     assert unwrap(cors["method"]) == ["PUT"]
-    assert {"Content-Type", "x-goog-content-length-range"} <= set(unwrap(cors["response_header"]))
+    signed = {"Content-Type", "x-goog-content-length-range", "x-goog-if-generation-match"}
+    assert signed <= set(unwrap(cors["response_header"]))
     assert function_env("results_api")["CORS_ALLOWED_ORIGINS"] == '${join(",",local.web_origins)}'
     assert all("cors" not in BUCKETS[name] for name in ("models", "function_source", "web"))
 

@@ -8,61 +8,21 @@ import time
 from typing import Any
 
 import pytest
-import requests
-from google.cloud import firestore, storage
-from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud import storage
 
 from shared.accounts.sign_in import Session
 from shared.names import result_key
-from shared.pipeline.messages import FINISHED
 from tests.accounts_support import bearer, new_visitor, unsigned_token
 from tests.conftest import TEST_STACK
 from tests.fixtures.audio_files import sample_file
-from tests.integration.support import WAIT_S, coughcloud, get_result, unique_name, wait_for_result
+from tests.integration.support import coughcloud, get_result, unique_name, wait_for_result
+from tests.integration.visitors import api as _api
+from tests.integration.visitors import leftovers as _leftovers
+from tests.integration.visitors import markers as _markers
+from tests.integration.visitors import upload_as as _upload_as
+from tests.integration.visitors import wait_as as _wait_as
 
 pytestmark = pytest.mark.integration
-
-
-def _api(env: dict[str, str], method: str, path: str, visitor: Session | None, **kwargs: Any) -> Any:
-    headers = {"Origin": env["FRONTEND_URL"], **kwargs.pop("headers", {})}
-    if visitor is not None:
-        headers.update(bearer(visitor.id_token))
-    return requests.request(method, env["RESULTS_API_URL"] + path, headers=headers, timeout=10, **kwargs)
-
-
-def _upload_as(env: dict[str, str], visitor: Session, name: str, data: bytes) -> dict[str, Any]:
-    """What the page does: ask for a signed URL, PUT the file to it."""
-    body = {"name": name, "content_type": "audio/wav", "size": len(data)}
-    signed = _api(env, "POST", "/uploads", visitor, json=body)
-    assert signed.status_code == 200, signed.text
-    signed = signed.json()
-    assert requests.put(signed["url"], data=data, headers=signed["headers"], timeout=10).ok
-    return signed
-
-
-def _wait_as(env: dict[str, str], visitor: Session, name: str) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        reply = _api(env, "GET", "/results", visitor, params={"name": name})
-        if reply.status_code == 200 and reply.json()["status"] in FINISHED:
-            return reply.json()
-        assert reply.status_code in (200, 404), reply.text
-        time.sleep(0.05)
-    raise AssertionError(f"{name} not finished after {WAIT_S} s")
-
-
-def _leftovers(env: dict[str, str], uid: str) -> dict[str, list[str]]:
-    """Everything of `uid` in the stack: objects (every generation), result documents, markers."""
-    bucket = env["UPLOAD_BUCKET"]
-    blobs = storage.Client().list_blobs(bucket, prefix=f"users/{uid}/", versions=True)
-    collection = firestore.Client(project=env["GOOGLE_CLOUD_PROJECT"]).collection("results")
-    documents = list(collection.where(filter=FieldFilter("owner", "==", uid)).stream())
-    return {"objects": [b.name for b in blobs], "results": [d.id for d in documents]}
-
-
-def _markers(env: dict[str, str], key: str) -> list[str]:
-    collection = firestore.Client(project=env["GOOGLE_CLOUD_PROJECT"]).collection("results")
-    return [m.id for m in collection.document(key).collection("finished").stream()]
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Visitors are real accounts on the Firebase Auth emulator; each test gets fresh o
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.parse
 from typing import Any
@@ -240,7 +241,11 @@ def test_signed_upload_url_is_bound_to_type_size_expiry_and_the_callers_prefix(
     name = _own(api, "carol/rec 1.webm")
     assert (body["method"], body["name"], body["bucket"]) == ("PUT", name, pipeline.bucket)
     assert body["key"] == pipeline.key(name)
-    assert body["headers"] == {"Content-Type": "audio/webm;codecs=opus", "x-goog-content-length-range": "5,5"}
+    assert body["headers"] == {
+        "Content-Type": "audio/webm;codecs=opus",
+        "x-goog-content-length-range": "5,5",
+        "x-goog-if-generation-match": "0",
+    }
     url = urllib.parse.urlsplit(body["url"])
     query = urllib.parse.parse_qs(url.query)
     assert query["X-Goog-Algorithm"] == ["GOOG4-RSA-SHA256"]
@@ -249,6 +254,7 @@ def test_signed_upload_url_is_bound_to_type_size_expiry_and_the_callers_prefix(
         "content-type",
         "host",
         "x-goog-content-length-range",
+        "x-goog-if-generation-match",
     }
     assert urllib.parse.unquote(url.path) == f"/{pipeline.bucket}/{name}"
     assert f"{url.scheme}://{url.netloc}" == settings().STORAGE_EMULATOR_HOST
@@ -423,15 +429,25 @@ def test_unknown_route_and_wrong_method(api: Api) -> None:
     assert reply.headers["Allow"] == "GET, DELETE, OPTIONS"
 
 
-def test_internal_error_is_json_500_with_cors(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_error_is_json_500_with_cors_and_a_logged_trace_id(
+    api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def broken(key: str) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr("shared.pipeline.results.get", broken)
-    reply = api("GET", "/results?name=a.wav")
+    trace = "105445aa7843bc8bf206b12000100000"
+    reply = api("GET", "/results?name=a.wav", headers={"X-Cloud-Trace-Context": f"{trace}/1;o=1"})
     assert reply.status_code == 500
-    assert reply.get_json() == {"error": {"code": "internal", "message": "Internal error."}}
+    assert reply.get_json() == {"error": {"code": "internal", "message": f"Internal error (trace {trace})."}}
     assert reply.headers["Access-Control-Allow-Origin"] == ALLOWED
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    [entry] = [e for e in logged if e.get("error") == "boom"]
+    assert entry["trace_id"] == trace and "RuntimeError" in entry["stack_trace"]
+    # Without a trace header the API makes one up, and still logs it.
+    reply = api("GET", "/results?name=a.wav")
+    made_up = reply.get_json()["error"]["message"].removeprefix("Internal error (trace ").removesuffix(").")
+    assert len(made_up) == 32 and made_up in capsys.readouterr().out
 
 
 def test_health_and_openapi(client: Any) -> None:

@@ -1,10 +1,12 @@
-"""schemathesis against the running results_api's own /openapi.json: no 5xx, and every
-reply (status, content type, headers, body) matches the document.
+"""schemathesis against the running results_api's own /openapi.json, in both of its modes:
+positive (schema-valid requests) and negative (requests the schema forbids). No 5xx, and
+every reply (status, content type, headers, body) matches the document; in negative mode
+every request is also refused with a 4xx (schemathesis's `negative_data_rejection`).
 
-Excluded check: `positive_data_acceptance` (schema-valid data must get a 2xx). The
-name rules (1–512 *bytes*, no control characters, no `..` segment) are not expressible
-in JSON Schema, so a generated name may be schema-valid yet correctly refused with the
-documented 400; that 400 is still checked against the Error schema.
+Excluded check in positive mode: `positive_data_acceptance` (schema-valid data must get a
+2xx). The name rules (1–512 *bytes* with the caller's prefix) are not expressible in JSON
+Schema, so a generated name may be schema-valid yet correctly refused with the documented
+400; that 400 is still checked against the Error schema.
 
 Each case is sent with the ID token of a fresh visitor of the stack's Auth emulator (a case of
 DELETE /me erases its visitor); schemathesis's own `ignored_auth` check also sends the
@@ -19,6 +21,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
 from tests.accounts_support import bearer, new_visitor
@@ -26,17 +29,41 @@ from tests.accounts_support import bearer, new_visitor
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def api_schema(stack: Any) -> Any:
+def _schema(stack: Any, mode: GenerationMode) -> Any:
     url = stack.env["RESULTS_API_URL"].rstrip("/")
-    return schemathesis.openapi.from_url(f"{url}/openapi.json")
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+    schema.config.generation.update(modes=[mode])
+    return schema
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+@pytest.fixture(scope="module")
+def positive_schema(stack: Any) -> Any:
+    return _schema(stack, GenerationMode.POSITIVE)
 
 
-@schema.parametrize()
+@pytest.fixture(scope="module")
+def negative_schema(stack: Any) -> Any:
+    return _schema(stack, GenerationMode.NEGATIVE)
+
+
+positive = schemathesis.pytest.from_fixture("positive_schema")
+# Negative mode needs an input to break: the preflights and /healthz take none.
+negative = (
+    schemathesis.pytest.from_fixture("negative_schema")
+    .include(path=["/results", "/results/feedback", "/uploads"])
+    .exclude(method="OPTIONS")
+)
+
+
+@positive.parametrize()
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_results_api_matches_its_openapi_document(case: Any, stack: Any) -> None:
     token = new_visitor(stack.env).id_token
     case.call_and_validate(headers=bearer(token), excluded_checks=[positive_data_acceptance], timeout=10)
+
+
+@negative.parametrize()
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_results_api_refuses_what_its_document_forbids(case: Any, stack: Any) -> None:
+    token = new_visitor(stack.env).id_token
+    case.call_and_validate(headers=bearer(token), timeout=10)

@@ -186,8 +186,13 @@ export function putToSignedUrl(upload, file, onProgress) {
         onProgress(1);
         resolve();
       } else {
+        // 412: the URL is create-only (it signs x-goog-if-generation-match: 0) and the name exists.
+        const why =
+          xhr.status === 412
+            ? "a recording already exists under this name, and an upload link writes only once; upload again"
+            : `HTTP ${xhr.status}`;
         reject(
-          new ApiError("upload", `The storage bucket refused the upload (HTTP ${xhr.status}).`, {
+          new ApiError("upload", `The storage bucket refused the upload (${why}).`, {
             status: xhr.status,
             serverMessage: xhr.responseText.slice(0, 300),
           }),

@@ -20,17 +20,17 @@ from shared.accounts.identity import Unauthenticated, caller_uid
 out = []
 for token in json.loads(sys.argv[1]):
     try:
-        out.append(["accepted", caller_uid("Bearer " + token)])
+        out.append(["accepted", caller_uid("Bearer " + token, check_revoked=sys.argv[2] == "1")])
     except Unauthenticated as error:
         out.append(["refused", str(error)])
 print(json.dumps(out))
 """
 
 
-def _verify_elsewhere(tokens: list[str], env: dict[str, str]) -> list[list[str]]:
+def _verify_elsewhere(tokens: list[str], env: dict[str, str], check_revoked: bool) -> list[list[str]]:
     """caller_uid in a fresh process with exactly `env`'s Auth settings (firebase-admin reads them once)."""
     reply = subprocess.run(
-        [sys.executable, "-c", _VERIFY, json.dumps(tokens)],
+        [sys.executable, "-c", _VERIFY, json.dumps(tokens), "1" if check_revoked else "0"],
         env={**env, "PYTHONPATH": str(REPO_ROOT)},
         cwd=REPO_ROOT,
         capture_output=True,
@@ -52,8 +52,12 @@ def test_without_the_emulator_variable_emulator_tokens_are_refused(
     tokens = [visitor.id_token, unsigned_token(visitor.uid), unsigned_token("made-up")]
     deployed = {k: v for k, v in os.environ.items() if k != "FIREBASE_AUTH_EMULATOR_HOST"}
     deployed["GOOGLE_APPLICATION_CREDENTIALS"] = str(write_signing_key(tmp_path / "sa.json"))
-    outcomes = _verify_elsewhere(tokens, deployed)
-    assert [o[0] for o in outcomes] == ["refused"] * 3
-    assert all('no "kid" claim' in o[1] for o in outcomes)
-    # The same real token with the variable set (the local stack) is accepted: the test is not vacuous.
-    assert _verify_elsewhere([visitor.id_token], dict(os.environ)) == [["accepted", visitor.uid]]
+    for check_revoked in (False, True):  # a read (no user lookup) and a write
+        outcomes = _verify_elsewhere(tokens, deployed, check_revoked)
+        assert [o[0] for o in outcomes] == ["refused"] * 3
+        assert all('no "kid" claim' in o[1] for o in outcomes)
+    # The same real token with the variable set (the local stack) is accepted: the test is not
+    # vacuous. (There a read looks the user up too: a forged token of a made-up uid is refused.)
+    local = dict(os.environ)
+    assert _verify_elsewhere([visitor.id_token, tokens[2]], local, False)[0] == ["accepted", visitor.uid]
+    assert _verify_elsewhere([tokens[2]], local, False)[0][0] == "refused"

@@ -22,7 +22,7 @@ def test_email_sign_up_then_sign_in_is_the_same_account(auth_emulator: dict[str,
     first = service.sign_in_with_email("pat@example.com", "correct horse")
     again = service.sign_in_with_email("pat@example.com", "correct horse")
     assert first.uid == again.uid and again.email == "pat@example.com"
-    assert caller_uid(f"Bearer {again.id_token}") == first.uid
+    assert caller_uid(f"Bearer {again.id_token}", check_revoked=True) == first.uid
     with pytest.raises(SignInError, match="refused"):
         service.sign_in_with_email("pat@example.com", "wrong password")
 
@@ -44,7 +44,7 @@ def test_a_saved_session_is_refreshed_when_expired_and_ignored_for_another_targe
     session = current_session(config, path)
     assert session is not None and session.uid == visitor.uid
     assert session.expires_at > datetime.now(UTC) + timedelta(minutes=30)
-    assert caller_uid(f"Bearer {session.id_token}") == visitor.uid
+    assert caller_uid(f"Bearer {session.id_token}", check_revoked=True) == visitor.uid
     assert json.loads(path.read_text())["session"]["id_token"] == session.id_token  # the refresh is kept
     saved = json.loads(path.read_text())
     path.write_text(json.dumps({**saved, "target": "127.0.0.1:1"}))  # a session of another stack

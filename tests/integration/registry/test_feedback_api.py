@@ -125,3 +125,23 @@ def test_a_result_without_an_answer_takes_no_label_and_an_older_one_its_probabil
     refused = post(api, owner, {"name": "older.wav", "label": "cough"})
     assert "label must be one of dry, not_cough, wet, not 'cough'" in refused.get_json()["error"]["message"]
     assert post(api, owner, {"name": "older.wav", "label": "not_cough"}).status_code == 200
+
+
+def test_feedback_racing_an_erasure_of_the_same_result_is_404(
+    api: Any, pipeline: Pipeline, owner: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23: the result read, then erased by a DELETE before the label is written; the
+    update's NotFound was a 500. The erasure here is real, between the read and the write."""
+    from shared.registry import feedback
+
+    key = done_result(pipeline, owner, "raced.wav")
+    record = feedback.record
+
+    def erased_first(key_: str, label: str) -> dict[str, Any]:
+        results.erase(key_)
+        return record(key_, label)
+
+    monkeypatch.setattr(feedback, "record", erased_first)
+    reply = post(api, owner, {"name": "raced.wav", "label": "wet"})
+    assert (reply.status_code, reply.get_json()["error"]["code"]) == (404, "not_found")
+    assert results.get(key) is None  # and the label did not re-create it

@@ -42,7 +42,7 @@ def test_on_google_cloud_urls_are_signed_through_iam_as_the_configured_account(
     [call] = calls
     assert call["blob"] == "a/b.wav"
     assert (call["version"], call["method"], call["content_type"]) == ("v4", "PUT", "audio/wav")
-    assert call["headers"] == {"x-goog-content-length-range": "123,123"}
+    assert call["headers"] == {"x-goog-content-length-range": "123,123", "x-goog-if-generation-match": "0"}
     assert call["expiration"].total_seconds() == settings().SIGNED_URL_EXPIRY_S
     assert call["service_account_email"] == "uploader@p.iam.gserviceaccount.com"
     assert call["access_token"] == "access-token"

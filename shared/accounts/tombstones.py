@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.accounts.ownership import owner_of
+from shared.cloud import firestore
 from shared.config import settings
 from shared.names import result_key
 from shared.pipeline import results
@@ -30,7 +31,7 @@ _BATCH = 500  # Firestore's most writes in one batch
 
 
 def _ref(tombstone_id: str) -> Any:
-    return results.db().collection(settings().TOMBSTONES_COLLECTION).document(tombstone_id)
+    return firestore.client().collection(settings().TOMBSTONES_COLLECTION).document(tombstone_id)
 
 
 def _account_id(uid: str) -> str:
@@ -41,7 +42,7 @@ def _lay(ids: Iterable[str]) -> None:
     expire_at = results.now() + timedelta(seconds=settings().SIGNED_URL_EXPIRY_S + SKEW_S)
     ids = list(ids)
     for start in range(0, len(ids), _BATCH):
-        batch = results.db().batch()
+        batch = firestore.client().batch()
         for tombstone_id in ids[start : start + _BATCH]:
             batch.set(_ref(tombstone_id), {"expire_at": expire_at})
         batch.commit()
@@ -64,4 +65,6 @@ def erased(bucket: str, name: str) -> bool:
         return False
     refs = [_ref(result_key(bucket, name)), _ref(_account_id(uid))]
     now = results.now()
-    return any(snapshot.exists and snapshot.get("expire_at") > now for snapshot in results.db().get_all(refs))
+    return any(
+        snapshot.exists and snapshot.get("expire_at") > now for snapshot in firestore.client().get_all(refs)
+    )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.accounts import tombstones
 from shared.config import settings
 from shared.pipeline import outcomes, prediction, preprocessing, results
 from tests.unit.pipeline.fakes import MAX_ATTEMPTS, Fakes
@@ -20,6 +21,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fakes]:
     monkeypatch.setattr(preprocessing.pubsub, "publish", fake.publish)  # the one module every stage uses
     monkeypatch.setattr(outcomes, "finish_failed", fake.finish_failed)
     monkeypatch.setattr(results, "claim_upload", fake.claim_upload)
+    monkeypatch.setattr(tombstones, "erased", fake.erased)
     monkeypatch.setattr(preprocessing, "_extract_and_publish", fake.work)
     monkeypatch.setattr(prediction, "_classify", fake.work)
     yield fake

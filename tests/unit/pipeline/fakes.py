@@ -34,6 +34,10 @@ class Fakes:
         self.calls.append(("claim", upload.key))
         return self.claim
 
+    def erased(self, bucket: str, name: str) -> bool:
+        """No tombstone: the name was never erased (tests/reliability covers a live one)."""
+        return False
+
     def work(self, *args: Any) -> None:
         """preprocess's `_extract_and_publish`, predict's `_classify`: raises `work_error`, if set."""
         self.calls.append(("work", None))

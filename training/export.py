@@ -1,4 +1,8 @@
-"""Keras → LiteRT, the parity check between them, and the model folder serving loads."""
+"""Keras → LiteRT, the parity check between them, and the model folder serving loads.
+
+`serving_fields` is how a trained model's metadata.json says what serving must compute and
+run: the same form `coughcloud models import` writes (shared/ml/spec.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from shared.ml.model import METADATA_FILE, MODEL_FILE
+from shared.ml.spec import FeatureSpec
 
 KERAS_FILE = "model.keras"
 PARITY_TOLERANCE = 1e-4
@@ -51,6 +56,11 @@ def check_parity(model: keras.Model, tflite: bytes, x: np.ndarray) -> float:
     if not difference <= PARITY_TOLERANCE:
         raise ParityError(f"LiteRT and Keras outputs differ by {difference:.3g} (> {PARITY_TOLERANCE:g})")
     return difference
+
+
+def serving_fields(spec: FeatureSpec) -> dict[str, Any]:
+    """The metadata fields serving reads besides labels and threshold: a LiteRT softmax model on `spec`."""
+    return {"model_file": MODEL_FILE, "output": "probabilities", "features": spec.to_dict()}
 
 
 def write_model_folder(out: Path, model: keras.Model, tflite: bytes, metadata: dict[str, Any]) -> Path:

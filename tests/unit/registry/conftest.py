@@ -15,7 +15,7 @@ from shared.config import BUNDLED_MODEL_DIR, settings
 from shared.registry.artifacts import Registry, default_location
 
 NAME = "cough-classifier"
-SPEC = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["feature_spec"]
+SPEC = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["features"]
 
 
 @pytest.fixture

@@ -176,3 +176,25 @@ def test_the_help_states_the_contract(capsys: pytest.CaptureFixture[str]) -> Non
         text = " ".join(capsys.readouterr().out.split())
         for phrase in phrases:
             assert phrase in text, (action, phrase)
+
+
+@pytest.mark.parametrize("kind", ["h5", "saved_model"])
+def test_older_keras_formats_import_too(
+    examples: dict[str, tuple[Path, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    """Example A saved as HDF5 and as a TensorFlow SavedModel folder: converted and checked the same way."""
+    import keras
+
+    model_path, spec_path = examples["a"]
+    model = keras.models.load_model(model_path)
+    if kind == "h5":
+        source = tmp_path / "model.h5"
+        model.save(source)
+    else:
+        source = tmp_path / "saved"
+        model.export(source, format="tf_saved_model", verbose=False)
+    argv = ["models", "import", str(source), "--spec", str(spec_path), "--out", str(tmp_path / "o")]
+    code, printed, err = run([*argv, "--check", *CLIPS], capsys)
+    assert code == 0, err
+    assert "largest differences" in printed
+    assert load_model(str(tmp_path / "o")).model_file == "model.tflite"

@@ -30,6 +30,7 @@ import numpy as np
 
 from shared.errors import CoughCloudError
 from shared.ml.model import METADATA_FILE, CoughModel, softmax
+from shared.ml.runtimes import open_runtime
 from shared.ml.spec import FeatureSpec
 from shared.registry.pointer import Refusal
 
@@ -96,10 +97,16 @@ def load_source(src: Path) -> Source:
         raise Refusal(f"{src}: no such model file (a .keras, .h5, .tflite, .onnx or a SavedModel folder).")
     if src.suffix in KERAS_SUFFIXES:
         return _keras(src)
-    if src.suffix == ".tflite":
-        return Source(src.read_bytes(), "model.tflite", "LiteRT", _litert_runner(src.read_bytes()))
-    if src.suffix == ".onnx":
-        return Source(src.read_bytes(), "model.onnx", "ONNX Runtime", _onnx_runner(src.read_bytes()))
+    if src.suffix in (".tflite", ".onnx"):  # the source framework is the runtime serving uses
+        model_file, framework = (
+            f"model{src.suffix}",
+            {".tflite": "LiteRT", ".onnx": "ONNX Runtime"}[src.suffix],
+        )
+        try:
+            runtime = open_runtime(model_file, src.read_bytes(), str(src))
+        except CoughCloudError as error:
+            raise Refusal(error.message) from None
+        return Source(src.read_bytes(), model_file, framework, runtime.run)
     raise Refusal(
         f"{src}: {src.suffix or 'no suffix'}; expected .keras, .h5, .tflite, .onnx or a SavedModel."
     )
@@ -133,32 +140,6 @@ def _saved_model(src: Path) -> Source:
         return output.numpy()
 
     return Source(tflite, "model.tflite", "TensorFlow SavedModel", run)
-
-
-def _litert_runner(data: bytes) -> Callable[[np.ndarray], np.ndarray]:
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_content=data, num_threads=1)
-    interpreter.allocate_tensors()
-    source, sink = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-
-    def run(x: np.ndarray) -> np.ndarray:
-        if list(x.shape) != source["shape"].tolist():
-            interpreter.resize_tensor_input(source["index"], list(x.shape))
-            interpreter.allocate_tensors()
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
-        interpreter.invoke()
-        return interpreter.get_tensor(sink["index"]).copy()
-
-    return run
-
-
-def _onnx_runner(data: bytes) -> Callable[[np.ndarray], np.ndarray]:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return lambda x: session.run(None, {name: x})[0]
 
 
 def build_metadata(spec: dict[str, Any], source: Source, src: Path) -> dict[str, Any]:

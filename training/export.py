@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from shared.ml.model import METADATA_FILE, MODEL_FILE
+from shared.ml.runtimes import LiteRT
 from shared.ml.spec import FeatureSpec
 
 KERAS_FILE = "model.keras"
@@ -36,17 +37,8 @@ def to_tflite(model: keras.Model) -> bytes:
 
 def litert_outputs(tflite: bytes, x: np.ndarray) -> np.ndarray:
     """Run the flatbuffer on each row of `x` with the serving runtime (ai-edge-litert)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_content=tflite, num_threads=1)
-    interpreter.allocate_tensors()
-    source, sink = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    outputs = []
-    for row in x.astype(np.float32):
-        interpreter.set_tensor(source["index"], row[None])
-        interpreter.invoke()
-        outputs.append(interpreter.get_tensor(sink["index"])[0].copy())
-    return np.stack(outputs)
+    runtime = LiteRT(tflite, "the exported model")
+    return np.stack([runtime.run(row[None])[0] for row in x.astype(np.float32)])
 
 
 def check_parity(model: keras.Model, tflite: bytes, x: np.ndarray) -> float:

@@ -8,6 +8,9 @@ import json
 import librosa
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from shared.config import REPO_ROOT
 from shared.ml.audio import decode_audio
@@ -307,3 +310,53 @@ def test_shipped_metadata_in_the_new_form_keeps_the_model_files_sha256() -> None
         metadata = json.loads((folder / "metadata.json").read_text())
         assert "feature_spec" not in metadata and metadata["model_file"] == "model.tflite"
         assert hashlib.sha256((folder / "model.tflite").read_bytes()).hexdigest() == metadata["sha256"]
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> FeatureSpec:
+    kind = draw(st.sampled_from(["mfcc", "log_mel", "mel"]))
+    data: dict = {
+        "kind": kind,
+        "sample_rate": draw(st.sampled_from([8000, 16000, 22050])),
+        "n_fft": draw(st.sampled_from([256, 512, 1024])),
+        "hop_length": draw(st.sampled_from([64, 160, 256])),
+        "window": draw(st.sampled_from(["hann", "hamming", "blackman", "boxcar"])),
+        "center": draw(st.booleans()),
+        "pad_mode": draw(st.sampled_from(["constant", "reflect"])),
+        "power": draw(st.sampled_from([1.0, 2.0])),
+        "n_mels": draw(st.sampled_from([20, 40, 64])),
+        "mel_scale": draw(st.sampled_from(["slaney", "htk"])),
+        "mel_norm": draw(st.sampled_from(["slaney", None])),
+        **draw(
+            st.sampled_from(
+                [
+                    {"pooling": "mean"},
+                    {"pooling": "mean_std"},
+                    {"pooling": "windows", "window_frames": 30, "window_hop_frames": 10},
+                    {"pooling": "none", "frames": 40, "layout": "frames_features"},
+                ]
+            )
+        ),
+    }
+    if kind != "mel":
+        logs = [{"log": "db", "ref": "max", "top_db": None}, {"log": "db"}, {"log": "ln", "log_offset": 1e-6}]
+        data.update(draw(st.sampled_from(logs)))
+    if kind == "mfcc":
+        data.update(n_mfcc=13, dct_type=draw(st.sampled_from([1, 2, 3])))
+    return FeatureSpec.from_dict(data)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(specs(), st.integers(1, 12_000), st.sampled_from([0.0, 1e-6, 0.3, 1.0]), st.integers(0, 2**32 - 1))
+def test_any_spec_gives_finite_inputs_of_the_shape_the_model_takes(
+    spec: FeatureSpec, length: int, level: float, seed: int
+) -> None:
+    samples = (level * np.random.default_rng(seed).standard_normal(length)).astype(np.float32)
+    if not spec.center and spec.pooling != "none" and length < spec.n_fft:
+        with pytest.raises(ValueError, match="one frame needs n_fft"):
+            feature_matrix(samples, spec)
+        return
+    features = feature_matrix(samples, spec)
+    assert features.shape == (spec.n_features, n_frames(length, spec)) and np.isfinite(features).all()
+    inputs = model_inputs(features, spec)
+    assert inputs.dtype == np.float32 and inputs.shape[1:] == input_shape(spec) and np.isfinite(inputs).all()

@@ -30,7 +30,7 @@ import numpy as np
 
 from shared.errors import CoughCloudError
 from shared.ml.model import METADATA_FILE, CoughModel, softmax
-from shared.ml.runtimes import open_runtime
+from shared.ml.runtimes import native_output_silenced, open_runtime
 from shared.ml.spec import FeatureSpec
 from shared.registry.pointer import Refusal
 
@@ -125,14 +125,11 @@ def _keras(src: Path) -> Source:
 
 
 def _saved_model(src: Path) -> Source:
-    import contextlib
-    import io
-
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(src))
     signature = loaded.signatures["serving_default"]
-    with contextlib.redirect_stdout(io.StringIO()):
+    with native_output_silenced():  # the converter's progress
         tflite = tf.lite.TFLiteConverter.from_saved_model(str(src)).convert()
 
     def run(x: np.ndarray) -> np.ndarray:

@@ -6,9 +6,7 @@ run: the same form `coughcloud models import` writes (shared/ml/spec.py).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from shared.ml.model import METADATA_FILE, MODEL_FILE
-from shared.ml.runtimes import LiteRT
+from shared.ml.runtimes import LiteRT, native_output_silenced
 from shared.ml.spec import FeatureSpec
 
 KERAS_FILE = "model.keras"
@@ -31,7 +29,7 @@ class ParityError(RuntimeError):
 
 def to_tflite(model: keras.Model) -> bytes:
     """The model as a float32 LiteRT flatbuffer (no quantisation: parity within 1e-4)."""
-    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its SavedModel paths
+    with native_output_silenced():  # the converter prints its SavedModel paths and progress
         return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 

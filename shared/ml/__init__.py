@@ -1,1 +1,1 @@
-"""The audio and the model: decode, input checks, the feature spec and its features, the runtimes, classify."""
+"""The audio and the model: decode, input checks, the feature spec and its features, runtimes, classify."""

@@ -58,12 +58,13 @@ def fit_shape(model_shape: list[int | None], core: tuple[int, ...]) -> tuple[int
 
 
 @contextmanager
-def _native_output_silenced() -> Iterator[None]:
+def native_output_silenced() -> Iterator[None]:
     """Point fds 1 and 2 at /dev/null, restoring them after.
 
     LiteRT's C++ prints "Created TensorFlow Lite XNNPACK delegate for CPU." straight to the
-    process's stderr when an interpreter is built; Python's sys.stdout/sys.stderr never see
-    it, so only the file descriptors can keep it out of the CLI's output and the logs.
+    process's stderr when an interpreter is built (and TensorFlow's converter its progress);
+    Python's sys.stdout/sys.stderr never see it, so only the file descriptors can keep it out
+    of the CLI's output and the logs. Errors still arrive as Python exceptions.
     """
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
@@ -87,7 +88,7 @@ class LiteRT:
         from ai_edge_litert.interpreter import Interpreter
 
         try:
-            with _native_output_silenced():
+            with native_output_silenced():
                 self._interpreter = Interpreter(model_content=data, num_threads=1)
                 self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:

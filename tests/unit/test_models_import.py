@@ -198,3 +198,23 @@ def test_older_keras_formats_import_too(
     assert code == 0, err
     assert "largest differences" in printed
     assert load_model(str(tmp_path / "o")).model_file == "model.tflite"
+
+
+def test_check_fails_when_serving_drifts_from_librosa(
+    examples: dict[str, tuple[Path, Path]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A serving feature computation 0.01 off librosa's (a bug --check is there to catch)."""
+    from shared.ml import features
+
+    exact = features.feature_matrix
+    monkeypatch.setattr(features, "feature_matrix", lambda samples, spec: exact(samples, spec) + 0.01)
+    model_path, spec_path = examples["b"]
+    argv = ["models", "import", str(model_path), "--spec", str(spec_path), "--out", str(tmp_path / "o")]
+    code, printed, err = run([*argv, "--check", CLIPS[0]], capsys)
+    assert code == 1
+    assert "largest differences: features 1.00e-02 (tolerance 0.001)" in printed
+    assert "serving does not reproduce the model on the --check clips" in err
+    assert not (tmp_path / "o").exists()

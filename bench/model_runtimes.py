@@ -7,8 +7,8 @@ cold start of an ONNX model against a LiteRT one.
    16 kHz (n_fft 512, hop 160, 64 mel bands) for each kind (mfcc, log_mel, mel) and pooling
    (mean, mean_std, windows of 100 frames every 50, none of 500 frames), and at librosa's
    defaults (22050 Hz, n_fft 2048, 128 bands) for the MFCC mean of issue 18's example A;
-   the median of N runs each, with librosa computing the same features in the same run
-   (training/reference.py) as the baseline the ratio is taken against. The machine's load
+   the median of N runs each, with librosa computing the same features (training/reference.py)
+   in the same run, call for call alternately, as the baseline the ratio is taken against. The machine's load
    average is recorded: on a busy machine the milliseconds grow, the ratios much less.
 2. Cold start: a fresh process (the venv's interpreter, as a function instance starts)
    that imports serving's code, loads a model folder and classifies examples/dry_cough.wav;
@@ -54,14 +54,16 @@ KINDS = {"mfcc": {"kind": "mfcc"}, "log_mel": {"kind": "log_mel"}, "mel": {"kind
 EXAMPLE_A = {"kind": "mfcc", "sample_rate": 22050, "n_mfcc": 40, "pooling": "mean"}
 
 
-def _median_ms(work: Any, runs: int) -> float:
-    work()  # caches (filterbank, window, DCT) built once per spec, as in a warm instance
-    times = []
+def _paired_median_ms(first: Any, second: Any, runs: int) -> tuple[float, float]:
+    """Median ms of each, called alternately (so a burst of load on the machine hits both)."""
+    first(), second()  # caches (filterbank, window, DCT) built once per spec, as in a warm instance
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        for work, kept in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            work()
+            kept.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def feature_costs(runs: int) -> list[dict[str, Any]]:
@@ -73,8 +75,11 @@ def feature_costs(runs: int) -> list[dict[str, Any]]:
     for name, data in cases:
         spec = FeatureSpec.from_dict(data)
         y = (0.1 * np.random.default_rng(0).standard_normal(5 * spec.sample_rate)).astype(np.float32)
-        numpy_ms = _median_ms(lambda spec=spec, y=y: model_inputs(feature_matrix(y, spec), spec), runs)
-        librosa_ms = _median_ms(lambda spec=spec, y=y: model_inputs(librosa_features(y, spec), spec), runs)
+        numpy_ms, librosa_ms = _paired_median_ms(
+            lambda spec=spec, y=y: model_inputs(feature_matrix(y, spec), spec),
+            lambda spec=spec, y=y: model_inputs(librosa_features(y, spec), spec),
+            runs,
+        )
         row = {
             "features": name,
             "numpy_ms": round(numpy_ms, 3),
@@ -157,7 +162,7 @@ def main() -> None:
         {
             "benchmark": "model_runtimes",
             "how": "features: median of --runs calls on a 5-s noise clip, numpy (serving) and librosa "
-            "(training/reference.py) in the same run; cold start: fresh `python -c` children, spawn to "
+            "(training/reference.py) alternately; cold start: fresh `python -c` children, spawn to "
             "first classification of examples/dry_cough.wav, ONNX and LiteRT alternated in pairs after "
             "one untimed run of each",
             "load_average_1min_before_after": load,

@@ -13,7 +13,7 @@ cold start of an ONNX model against a LiteRT one.
 2. Cold start: a fresh process (the venv's interpreter, as a function instance starts)
    that imports serving's code, loads a model folder and classifies examples/dry_cough.wav;
    the parent's wall clock from spawn to the first answer. ONNX: issue 18's example B
-   (examples/models/build.py, imported with `coughcloud models import`), ONNX Runtime.
+   (training/byom_examples.py, imported with `coughcloud models import`), ONNX Runtime.
    LiteRT: the shipped cough-classifier 1.1.0. Run in pairs (ONNX then LiteRT, then the
    next pair) after one untimed run of each, so load on the machine hits both alike; the
    median of the pairs' times and of their per-pair differences. (No peak RSS: a child's
@@ -95,7 +95,7 @@ def feature_costs(runs: int) -> list[dict[str, Any]]:
 def onnx_example(folder: Path) -> Path:
     """Issue 18's example B, built and imported (no --check: that is the tests' job)."""
     from coughcloud.model_import import import_model
-    from examples.models.build import SPEC_B, build_onnx_logmel
+    from training.byom_examples import SPEC_B, build_onnx_logmel
 
     model = build_onnx_logmel(folder / "src" / "model.onnx")
     spec = folder / "src" / "spec.json"

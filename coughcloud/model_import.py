@@ -38,7 +38,7 @@ from shared.registry.pointer import Refusal
 REQUIRED_FIELDS = ("name", "version", "labels", "threshold", "features")
 OPTIONAL_FIELDS = ("output", "negative_labels", "display_names", "model_card", "training_data")
 KERAS_SUFFIXES = (".keras", ".h5")
-PROBABILITY_TOLERANCE = 2e-3  # per probability, served path against the source framework
+CHECK_TOLERANCE = 2e-3  # per probability, served path against the source framework
 
 
 @dataclass(frozen=True)
@@ -121,16 +121,30 @@ def _keras(src: Path) -> Source:
         model = keras.models.load_model(src, compile=False)
     except Exception as error:  # keras raises many types for a file it cannot read
         raise Refusal(f"{src}: Keras cannot load it: {error}") from None
-    return Source(to_tflite(model), "model.tflite", "Keras", lambda x: np.asarray(model(x, training=False)))
+    tflite = _converted(src, lambda: to_tflite(model))
+    return Source(tflite, "model.tflite", "Keras", lambda x: np.asarray(model(x, training=False)))
+
+
+def _converted(src: Path, convert: Callable[[], bytes]) -> bytes:
+    try:
+        return convert()
+    except Exception as error:  # the converter raises TensorFlow's and its own error types
+        raise Refusal(f"{src}: TensorFlow cannot convert it to LiteRT: {error}") from None
 
 
 def _saved_model(src: Path) -> Source:
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(src))
+    if "serving_default" not in loaded.signatures:
+        raise Refusal(f"{src}: the SavedModel has no serving_default signature to convert and run.")
     signature = loaded.signatures["serving_default"]
-    with native_output_silenced():  # the converter's progress
-        tflite = tf.lite.TFLiteConverter.from_saved_model(str(src)).convert()
+
+    def convert() -> bytes:
+        with native_output_silenced():  # the converter's progress
+            return tf.lite.TFLiteConverter.from_saved_model(str(src)).convert()
+
+    tflite = _converted(src, convert)
 
     def run(x: np.ndarray) -> np.ndarray:
         (output,) = signature(tf.constant(x)).values()
@@ -164,19 +178,21 @@ def check_clip(model: CoughModel, source: Source, clip: Path) -> ClipCheck:
     """One --check clip: serving's features against librosa's, and the served probabilities
     against the source framework's on librosa's features (both on the same decoded samples)."""
     from shared.ml.audio import decode_audio
+    from shared.ml.checks import check_audio
     from shared.ml.features import feature_matrix, model_inputs
     from training.reference import feature_difference, librosa_features
 
     spec = model.spec
     try:
-        samples = decode_audio(clip.read_bytes(), spec.sample_rate).samples
+        audio = decode_audio(clip.read_bytes(), spec.sample_rate)
+        check_audio(audio)  # a clip serving would refuse proves nothing
+        ours = feature_matrix(audio.samples, spec)
+        served = model.predict(ours, spec)
     except OSError as error:
         raise Refusal(f"--check {clip}: {error.strerror or error}") from None
     except CoughCloudError as error:
         raise Refusal(f"--check {clip}: {error.message}") from None
-    ours = feature_matrix(samples, spec)
-    theirs = librosa_features(samples, spec)
-    served = model.predict(ours, spec)
+    theirs = librosa_features(audio.samples, spec)
     inputs = model_inputs(theirs.astype(np.float32), spec)
     outputs = np.concatenate([np.reshape(source.run(x.reshape(model.input_shape)), (1, -1)) for x in inputs])
     reference = np.mean(softmax(outputs) if model.output == "logits" else outputs, axis=0)
@@ -224,9 +240,9 @@ def import_model(
         worst_probabilities = max(c.probability_difference for c in checks)
         say(
             f"largest differences: features {worst_features:.2e} (tolerance {tolerance:g}), "
-            f"probabilities {worst_probabilities:.2e} (tolerance {PROBABILITY_TOLERANCE:g})"
+            f"probabilities {worst_probabilities:.2e} (tolerance {CHECK_TOLERANCE:g})"
         )
-        if worst_features > tolerance or worst_probabilities > PROBABILITY_TOLERANCE:
+        if worst_features > tolerance or worst_probabilities > CHECK_TOLERANCE:
             raise Refusal(
                 "serving does not reproduce the model on the --check clips (above); nothing written."
             )

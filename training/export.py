@@ -6,7 +6,9 @@ run: the same form `coughcloud models import` writes (shared/ml/spec.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,8 @@ class ParityError(RuntimeError):
 
 def to_tflite(model: keras.Model) -> bytes:
     """The model as a float32 LiteRT flatbuffer (no quantisation: parity within 1e-4)."""
-    with native_output_silenced():  # the converter prints its SavedModel paths and progress
+    # The converter prints its SavedModel paths (Python) and its progress (C++, to the fds).
+    with contextlib.redirect_stdout(io.StringIO()), native_output_silenced():
         return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 

@@ -53,6 +53,7 @@ clip, decoded as serving decodes it, serving's numpy features against librosa's,
 served probabilities against the source framework (Keras, LiteRT or ONNX Runtime) run on
 librosa's features. It prints the largest differences; above tolerance (features 1e-3, or
 1e-5 of the peak for kind mel; probabilities 2e-3) nothing is written and it exits 1.
+The fields, their defaults and two worked examples: docs/guides/bring-your-own-model.md.
 """
 
 

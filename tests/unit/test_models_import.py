@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from coughcloud.cli import main
-from examples.models.build import build_examples
 from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT
 from shared.ml.audio import decode_audio
 from shared.ml.classify import classify_bytes
@@ -24,6 +23,7 @@ from shared.ml.features import model_inputs
 from shared.ml.model import load_model, softmax
 from shared.registry.artifacts import check_model
 from shared.registry.pointer import Refusal
+from training.byom_examples import build_examples
 from training.reference import librosa_features
 
 pytestmark = pytest.mark.slow  # TensorFlow's import and a LiteRT conversion
@@ -218,3 +218,26 @@ def test_check_fails_when_serving_drifts_from_librosa(
     assert "largest differences: features 1.00e-02 (tolerance 0.001)" in printed
     assert "serving does not reproduce the model on the --check clips" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_unusable_sources_and_clips_are_refused_by_name(
+    examples: dict[str, tuple[Path, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model_path, spec_path = examples["b"]
+    silent = tmp_path / "silent.wav"
+    import soundfile
+
+    soundfile.write(silent, np.zeros(16000, dtype=np.float32), 16000)
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a graph")
+    cases = [
+        ([str(model_path), "--check", str(silent)], "--check .*silent.wav: The recording is silent"),
+        ([str(model_path), "--check", str(tmp_path / "missing.wav")], "--check .*missing.wav: No such file"),
+        ([str(broken)], r"model\.onnx at .*broken\.onnx cannot be loaded"),
+        ([str(tmp_path / "model.pt")], r"no such model file"),
+    ]
+    for args, message in cases:
+        out = tmp_path / "o"
+        code, _, err = run(["models", "import", *args, "--spec", str(spec_path), "--out", str(out)], capsys)
+        assert code == 1 and re.search(message, err), (args, err)
+        assert not out.exists()

@@ -16,13 +16,13 @@ import numpy as np
 import onnxruntime
 import pytest
 
-from examples.models.build import SPEC_B, build_onnx_logmel
 from shared.config import BUNDLED_MODEL_DIR, REPO_ROOT
 from shared.errors import ModelError
 from shared.ml.features import feature_matrix, model_inputs
 from shared.ml.model import CoughModel, load_model, softmax
 from shared.ml.runtimes import fit_shape
 from shared.ml.spec import FeatureSpec
+from training.byom_examples import SPEC_B, build_onnx_logmel
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The two "bring your own model" examples, built small with seeded weights, and their SPEC.json.
 
-    python examples/models/build.py OUT_DIR   # writes OUT_DIR/{a,b}/ with the model and spec.json
+    .venv/bin/python -m training.byom_examples OUT_DIR   # writes OUT_DIR/{a,b}/ with the model and spec.json
 
 A: a Keras ANN on the mean of 40 MFCCs at 22050 Hz (the classic
    `np.mean(librosa.feature.mfcc(y=y, sr=22050, n_mfcc=40), axis=1)` → Dense → softmax

@@ -66,17 +66,18 @@ import os, sys, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np
 import keras, librosa, tensorflow
-from shared.ml.features import FeatureSpec, feature_windows
+from shared.ml.features import model_inputs
+from shared.ml.model import spec_of
 imported_at = time.time()
 metadata = __import__("json").load(open(sys.argv[1] + "/metadata.json"))
-spec = FeatureSpec.from_dict(metadata["feature_spec"])
+spec = spec_of(metadata, sys.argv[1])
 model = keras.models.load_model(sys.argv[1] + "/model.keras")
 loaded_at = time.time()
 y, _ = librosa.load(sys.argv[2], sr=spec.sample_rate)
 mel = librosa.feature.melspectrogram(y=y, sr=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length,
     win_length=spec.win_length, n_mels=spec.n_mels, fmin=spec.fmin, fmax=spec.fmax)
 features = librosa.feature.mfcc(S=librosa.power_to_db(mel, top_db=spec.top_db), n_mfcc=spec.n_mfcc)
-probabilities = np.mean(np.asarray(model(feature_windows(features, spec))), axis=0)
+probabilities = np.mean(np.asarray(model(model_inputs(features, spec))), axis=0)
 label = metadata["labels"][int(np.argmax(probabilities))]
 """
     + _REPORT

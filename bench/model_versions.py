@@ -35,7 +35,7 @@ from bench.clip_cost import save_results
 from bench.cold_start import LITERT_CHILD, run_child
 from shared.config import REPO_ROOT
 from shared.ml.classify import classify_bytes
-from shared.ml.features import mfcc
+from shared.ml.features import feature_matrix
 from shared.ml.model import load_model
 from training.evaluate import called_cough_rate
 from training.real_sounds import load_source
@@ -99,7 +99,7 @@ def clip_cost(folders: dict[str, Path], runs: int) -> dict[str, dict]:
                 "classify_ms_median": round(statistics.median(timings[version]), 3),
                 "label": labels[version],
             }
-    features = mfcc(
+    features = feature_matrix(
         sf.read(io.BytesIO(clips["noise_5s.wav"]), dtype="float32")[0], models[next(iter(models))].spec
     )
     for version, model in models.items():
@@ -118,7 +118,7 @@ def held_out_real(folders: dict[str, Path]) -> dict[str, dict]:
     ensure_installed(sources)
     models = {version: load_model(str(folder)) for version, folder in folders.items()}
     clips = [clip for source in sources for clip in load_source(source, 16_000, seed=0)]
-    features = [mfcc(clip.samples, next(iter(models.values())).spec) for clip in clips]
+    features = [feature_matrix(clip.samples, next(iter(models.values())).spec) for clip in clips]
     results = {}
     for version, model in models.items():
         labels = [model.predict(f, model.spec).label for f in features]

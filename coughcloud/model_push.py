@@ -12,11 +12,11 @@ from typing import Any
 
 from shared.registry.artifacts import (
     METADATA_FILE,
-    MODEL_FILE,
     Registry,
     bucket_and_prefix,
     check_model,
     check_version_name,
+    model_file_of,
     read_file,
     storage_bucket,
 )
@@ -51,16 +51,18 @@ def push(registry: Registry, folder: Path, version: str | None = None) -> dict[s
     metadata.json is written last, so a version is listed only once its model is in place.
     """
     folder = Path(folder)
-    files = {name: folder / name for name in (MODEL_FILE, METADATA_FILE)}
-    missing = [name for name, path in files.items() if not path.is_file()]
-    if missing:
-        raise Refusal(f"{folder} is not a model folder: it lacks {', '.join(missing)}.")
+    metadata_file = folder / METADATA_FILE
+    if not metadata_file.is_file():
+        raise Refusal(f"{folder} is not a model folder: it lacks {METADATA_FILE}.")
     try:
-        meta = json.loads(files[METADATA_FILE].read_text())
+        meta = json.loads(metadata_file.read_text())
     except (UnicodeDecodeError, ValueError) as error:
-        raise Refusal(f"{files[METADATA_FILE]} is not valid JSON: {error}") from None
+        raise Refusal(f"{metadata_file} is not valid JSON: {error}") from None
     if not isinstance(meta, dict):
-        raise Refusal(f"{files[METADATA_FILE]} is not a JSON object.")
+        raise Refusal(f"{metadata_file} is not a JSON object.")
+    model_file = model_file_of(meta, str(folder))
+    if not (folder / model_file).is_file():
+        raise Refusal(f"{folder} is not a model folder: it lacks {model_file}.")
     if meta.get("name") != registry.name:
         raise Refusal(
             f"{folder} holds model {meta.get('name')!r}, but this deployment serves {registry.name!r} "
@@ -69,10 +71,10 @@ def push(registry: Registry, folder: Path, version: str | None = None) -> dict[s
         )
     version = check_version_name(version or str(meta.get("version") or ""))
     meta = {**meta, "version": version}
-    tflite = files[MODEL_FILE].read_bytes()
-    check_model(tflite, meta, str(folder))
+    model = (folder / model_file).read_bytes()
+    check_model(model, meta, str(folder))
     if read_file(registry, version, METADATA_FILE) is not None:
         raise Refusal(f"{registry.name} {version} exists already; versions are immutable, push a new one.")
-    _write_file(registry, version, MODEL_FILE, tflite, create_only=False)
+    _write_file(registry, version, model_file, model, create_only=False)
     _write_file(registry, version, METADATA_FILE, json.dumps(meta, indent=2).encode(), create_only=True)
     return meta

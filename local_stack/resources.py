@@ -20,9 +20,9 @@ from local_stack.emulators import UPLOAD_EVENTS_TOPIC
 from local_stack.processes import StartupError
 from shared.config import BUNDLED_MODEL_DIR, Settings
 
-# Files of a model folder that serving reads (docs/design/contracts.md, "Model artifact"); the rest
-# (the Keras model, the training report) stays in the repository.
-MODEL_FILES = ("model.tflite", "metadata.json")
+# Serving reads metadata.json and the model file it names (docs/design/contracts.md, "Model
+# artifact"); the rest (the Keras model, the training report) stays in the repository.
+METADATA_FILE = "metadata.json"
 # Long enough for a slow first prediction; a nack makes a message due at once anyway.
 ACK_DEADLINE_S = 60
 
@@ -60,14 +60,17 @@ def model_uri(config: Settings, model_dir: Path = BUNDLED_MODEL_DIR) -> str:
 
 def check_model_dir(model_dir: Path) -> None:
     """`coughcloud up --model DIR`: a folder the stack can serve, checked as `models push` checks
-    one (model.tflite and metadata.json, names the registry takes, labels, a model that runs on
-    features of its own spec) before anything starts; StartupError saying why not otherwise."""
-    from shared.registry.artifacts import check_model, check_model_name, check_version_name
+    one (metadata.json and the model file it names, names the registry takes, labels, a model
+    that runs on features of its own spec) before anything starts; StartupError saying why not
+    otherwise."""
+    from shared.registry.artifacts import check_model, check_model_name, check_version_name, model_file_of
     from shared.registry.pointer import Refusal
 
     try:
-        meta = json.loads((model_dir / "metadata.json").read_text())
-        tflite = (model_dir / "model.tflite").read_bytes()
+        meta = json.loads((model_dir / METADATA_FILE).read_text())
+        model = (model_dir / model_file_of(meta, str(model_dir))).read_bytes()
+    except Refusal as refusal:
+        raise StartupError(f"--model: {refusal}") from None
     except OSError as error:
         raise StartupError(f"--model {model_dir}: cannot read {error.filename}: {error.strerror}") from None
     except ValueError as error:
@@ -77,7 +80,7 @@ def check_model_dir(model_dir: Path) -> None:
     try:
         check_model_name(meta.get("name"))
         check_version_name(meta.get("version"))
-        check_model(tflite, meta, str(model_dir))
+        check_model(model, meta, str(model_dir))
     except Refusal as refusal:
         raise StartupError(f"--model: {refusal}") from None
 
@@ -91,10 +94,13 @@ def create_buckets(config: Settings) -> None:
 
 def upload_model(config: Settings, model_dir: Path) -> str:
     """Copy a model folder (a shipped version, or `up --model`'s) into the models bucket; its URI."""
+    from shared.registry.artifacts import model_file_of
+
     uri = model_uri(config, model_dir)
     prefix = uri.removeprefix(f"gs://{config.MODEL_BUCKET}/")
     bucket = storage.Client(project=config.GOOGLE_CLOUD_PROJECT).bucket(config.MODEL_BUCKET)
-    for file_name in MODEL_FILES:
+    meta = json.loads((model_dir / METADATA_FILE).read_text())
+    for file_name in (METADATA_FILE, model_file_of(meta, str(model_dir))):
         bucket.blob(f"{prefix}/{file_name}").upload_from_filename(str(model_dir / file_name))
     return uri
 

@@ -11,7 +11,7 @@ from shared.config import BUNDLED_MODEL_DIR
 from shared.registry.artifacts import Registry
 
 NAME = "cough-classifier"
-SPEC = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["feature_spec"]
+SPEC = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["features"]
 
 
 def model_folder(tmp_path: Path, version: str, **changes: object) -> Path:

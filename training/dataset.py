@@ -4,8 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.ml.features import FeatureSpec, feature_windows, mfcc
+from shared.ml.features import feature_matrix, model_inputs
+from shared.ml.spec import FeatureSpec
 from training.synthetic import Clip
+
+# What the cough nets take: 20 log-dB MFCCs at 16 kHz (25 ms windows every 10 ms) in 1-s
+# windows every 0.5 s, the windows' probabilities averaged.
+FEATURES = FeatureSpec.from_dict(
+    {
+        "kind": "mfcc",
+        "sample_rate": 16000,
+        "n_fft": 512,
+        "hop_length": 160,
+        "win_length": 400,
+        "n_mels": 64,
+        "fmin": 20.0,
+        "fmax": 8000.0,
+        "n_mfcc": 20,
+        "pooling": "windows",
+        "window_frames": 100,
+        "window_hop_frames": 50,
+    }
+)
 
 
 def split_clips(clips: list[Clip], held_out: float, seed: int) -> tuple[list[Clip], list[Clip]]:
@@ -23,11 +43,11 @@ def split_clips(clips: list[Clip], held_out: float, seed: int) -> tuple[list[Cli
 
 
 def clip_features(clips: list[Clip], spec: FeatureSpec) -> list[np.ndarray]:
-    """The MFCC matrix of each clip, exactly as the preprocess function computes it."""
+    """The feature matrix of each clip, exactly as the preprocess function computes it."""
     for clip in clips:
         if clip.rate != spec.sample_rate:
             raise ValueError(f"{clip.source}: {clip.rate} Hz, the feature spec needs {spec.sample_rate} Hz")
-    return [mfcc(clip.samples, spec) for clip in clips]
+    return [feature_matrix(clip.samples, spec) for clip in clips]
 
 
 def window_dataset(
@@ -36,7 +56,7 @@ def window_dataset(
     """Every model window of every clip, each labelled with its clip's label: X [N, n_mfcc, W], y [N]."""
     xs, ys = [], []
     for matrix, label in zip(features, labels, strict=True):
-        windows = feature_windows(matrix, spec)
+        windows = model_inputs(matrix, spec)
         xs.append(windows)
         ys.append(np.full(len(windows), label_names.index(label), dtype=np.int64))
     return np.concatenate(xs), np.concatenate(ys)

@@ -1,4 +1,8 @@
-"""Keras → LiteRT, the parity check between them, and the model folder serving loads."""
+"""Keras → LiteRT, the parity check between them, and the model folder serving loads.
+
+`serving_fields` is how a trained model's metadata.json says what serving must compute and
+run: the same form `coughcloud models import` writes (shared/ml/spec.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from shared.ml.model import METADATA_FILE, MODEL_FILE
+from shared.ml.runtimes import LiteRT, native_output_silenced
+from shared.ml.spec import FeatureSpec
 
 KERAS_FILE = "model.keras"
 PARITY_TOLERANCE = 1e-4
@@ -25,23 +31,15 @@ class ParityError(RuntimeError):
 
 def to_tflite(model: keras.Model) -> bytes:
     """The model as a float32 LiteRT flatbuffer (no quantisation: parity within 1e-4)."""
-    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its SavedModel paths
+    # The converter prints its SavedModel paths (Python) and its progress (C++, to the fds).
+    with contextlib.redirect_stdout(io.StringIO()), native_output_silenced():
         return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
 def litert_outputs(tflite: bytes, x: np.ndarray) -> np.ndarray:
     """Run the flatbuffer on each row of `x` with the serving runtime (ai-edge-litert)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_content=tflite, num_threads=1)
-    interpreter.allocate_tensors()
-    source, sink = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    outputs = []
-    for row in x.astype(np.float32):
-        interpreter.set_tensor(source["index"], row[None])
-        interpreter.invoke()
-        outputs.append(interpreter.get_tensor(sink["index"])[0].copy())
-    return np.stack(outputs)
+    runtime = LiteRT(tflite, "the exported model")
+    return np.stack([runtime.run(row[None])[0] for row in x.astype(np.float32)])
 
 
 def check_parity(model: keras.Model, tflite: bytes, x: np.ndarray) -> float:
@@ -51,6 +49,11 @@ def check_parity(model: keras.Model, tflite: bytes, x: np.ndarray) -> float:
     if not difference <= PARITY_TOLERANCE:
         raise ParityError(f"LiteRT and Keras outputs differ by {difference:.3g} (> {PARITY_TOLERANCE:g})")
     return difference
+
+
+def serving_fields(spec: FeatureSpec) -> dict[str, Any]:
+    """The metadata fields serving reads besides labels and threshold: a LiteRT softmax model on `spec`."""
+    return {"model_file": MODEL_FILE, "output": "probabilities", "features": spec.to_dict()}
 
 
 def write_model_folder(out: Path, model: keras.Model, tflite: bytes, metadata: dict[str, Any]) -> Path:

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from shared.ml.features import FeatureSpec
+from shared.ml.spec import FeatureSpec
 
 
 def seed_everything(seed: int) -> None:

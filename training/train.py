@@ -28,14 +28,14 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from shared.ml.features import FeatureSpec
-from shared.ml.model import WINDOW_RULE, CoughModel
+from shared.ml.model import CoughModel
+from shared.ml.spec import FeatureSpec
 from training import synthetic
 from training.augment import augment
 from training.coughvid import load_coughvid
-from training.dataset import clip_features, split_clips, window_dataset
+from training.dataset import FEATURES, clip_features, split_clips, window_dataset
 from training.evaluate import GOALS, calibration, choose_threshold, label_at, real_metrics
-from training.export import KERAS_FILE, check_parity, to_tflite, write_model_folder
+from training.export import KERAS_FILE, check_parity, serving_fields, to_tflite, write_model_folder
 from training.model_card import model_card
 from training.net import build_model, fit, seed_everything
 from training.real_sounds import load_source
@@ -129,7 +129,7 @@ def make_parts(
 
 def run(config: TrainConfig) -> dict[str, Any]:
     """Train, export, check parity, choose the threshold, evaluate through the serving runtime."""
-    spec = FeatureSpec()
+    spec = FEATURES
     sources = SOURCE_SETS[config.sources]
     base, base_description = load_clips(config, spec)
     real = real_clips(sources, config, spec.sample_rate)
@@ -233,14 +233,7 @@ def _metadata(
         "labels": list(LABELS),
         "negative_labels": list(NEGATIVE_LABELS),
         "display_names": DISPLAY_NAMES,
-        "feature_spec": spec.to_dict(),
-        "input": {
-            "tensor": "mfcc",
-            "shape": [1, spec.n_mfcc, spec.window_frames],
-            "dtype": "float32",
-            "windowing": WINDOW_RULE,
-            "aggregation": "mean",
-        },
+        **serving_fields(spec),
         "model_card": model_card(sources),
         "training_data": {
             "kind": base_description.pop("kind", "mixed"),

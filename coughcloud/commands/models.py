@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import socket
 import sys
 from collections.abc import Callable
@@ -26,6 +27,35 @@ from shared.registry import artifacts, pointer, store
 from shared.registry.artifacts import Location, default_location
 from shared.registry.pointer import ModelPointer, Refusal
 
+PUSH_CONTRACT = """Copy a model folder into the registry as a new, immutable version.
+
+The folder holds metadata.json and the model file it names in `model_file`: model.tflite
+(LiteRT, the default) or model.onnx (ONNX Runtime). `coughcloud models import` writes such
+a folder. Before anything is written the version is checked as serving will use it: the
+sha256 of the model file, a feature spec (`features`) the pipeline computes, an input the
+spec's features fit and one output per label, and on probe clips outputs that are finite
+and, when metadata says "output": "probabilities", probability vectors (a logits model must
+say "output": "logits"; serving then applies a softmax). A refused push changes nothing.
+"""
+
+IMPORT_CONTRACT = """Turn a trained model and a SPEC.json into a model folder that serving loads.
+
+SRC: a Keras model (.keras, .h5 or a SavedModel folder: converted to LiteRT), a .tflite or an
+.onnx (copied). SPEC.json holds name, version, labels, threshold and features (the feature
+spec, librosa's parameter names; unset fields take librosa 0.11's defaults), and may hold
+output ("probabilities", the default, or "logits"), negative_labels, display_names,
+training_data ({"kind": "real"} by default) and model_card.
+
+Checked before DIR is written: the model takes the input the spec gives and gives one value
+per label; on probe clips its outputs are finite and, when probabilities are declared,
+probability vectors (a logits model so declared is refused). With --check CLIP ...: on each
+clip, decoded as serving decodes it, serving's numpy features against librosa's, and the
+served probabilities against the source framework (Keras, LiteRT or ONNX Runtime) run on
+librosa's features. It prints the largest differences; above tolerance (features 1e-3, or
+1e-5 of the peak for kind mel; probabilities 2e-3) nothing is written and it exits 1.
+The fields, their defaults and two worked examples: docs/guides/bring-your-own-model.md.
+"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     models = subparsers.add_parser("models", help="list, push, promote, canary, shadow, roll back models")
@@ -35,10 +65,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--format", choices=("table", "json"), default="table")
     listing.set_defaults(func=run_list)
 
-    push = actions.add_parser("push", help="copy a model folder into the registry (checked first)")
-    push.add_argument("folder", type=Path, metavar="DIR", help="a folder with model.tflite and metadata.json")
+    push = actions.add_parser(
+        "push",
+        help="copy a model folder into the registry (checked first)",
+        description=PUSH_CONTRACT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    push.add_argument(
+        "folder", type=Path, metavar="DIR", help="a model folder: metadata.json and the model file it names"
+    )
     push.add_argument("--version", help="the version to push it as (default: its metadata's)")
     push.set_defaults(func=run_push)
+
+    importing = actions.add_parser(
+        "import",
+        help="turn a trained model (Keras, LiteRT, ONNX) and a SPEC.json into a checked model folder",
+        description=IMPORT_CONTRACT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importing.add_argument(
+        "src", type=Path, metavar="SRC", help=".keras, .h5, SavedModel folder, .tflite or .onnx"
+    )
+    importing.add_argument("--spec", type=Path, required=True, metavar="SPEC.json", help="what the model is")
+    importing.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new folder to write")
+    importing.add_argument(
+        "--check", type=Path, nargs="+", default=[], metavar="CLIP", help="recordings to compare serving on"
+    )
+    importing.set_defaults(func=run_import)
 
     promote = actions.add_parser(
         "promote", help="make VERSION the champion (the old one can be rolled back to)"
@@ -164,6 +217,20 @@ def run_push(args: argparse.Namespace) -> int:
     version = meta["version"]
     print(f"pushed {registry.name} {version} to {registry.uri(version)} (sha256 {meta['sha256']})")
     print(f"Next: `coughcloud models canary {version} --percent 10` or `coughcloud models shadow {version}`.")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter (Keras sources)
+    from coughcloud.model_import import import_model
+
+    try:
+        meta = import_model(args.src, args.spec, args.out, args.check)
+    except Refusal as refusal:
+        print(f"coughcloud models import: {refusal}", file=sys.stderr)
+        return 1
+    print(f"wrote {meta['name']} {meta['version']} to {args.out} (sha256 {meta['sha256']})")
+    print(f"Next: `coughcloud models push {args.out}`.")
     return 0
 
 

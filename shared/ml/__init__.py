@@ -1,1 +1,1 @@
-"""The audio and the model: decode, input checks, MFCC features, the LiteRT runtime, classify."""
+"""The audio and the model: decode, input checks, the feature spec and its features, runtimes, classify."""

@@ -1,6 +1,6 @@
 """One recording's bytes → a classification, in-process: the whole pipeline without the cloud.
 
-The same stages as preprocess + predict (size check, decode, audio checks, MFCC, model),
+The same stages as preprocess + predict (size check, decode, audio checks, features, model),
 used by `coughcloud classify` and the benchmarks. Bad input and model problems become
 a `failed` result with the error's code; anything else is a bug and propagates.
 """
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from shared.errors import InputError, ModelError
 from shared.ml.audio import decode_audio
 from shared.ml.checks import check_audio, check_upload_size
-from shared.ml.features import mfcc
+from shared.ml.features import feature_matrix
 from shared.ml.model import CoughModel
 
 T = TypeVar("T")
@@ -41,7 +41,7 @@ def classify_bytes(data: bytes, model: CoughModel) -> dict[str, Any]:
         check_upload_size(len(data))
         audio = _timed(timings, "decode", lambda: decode_audio(data, spec.sample_rate))
         check_audio(audio)
-        features = _timed(timings, "features", lambda: mfcc(audio.samples, spec))
+        features = _timed(timings, "features", lambda: feature_matrix(audio.samples, spec))
         prediction = _timed(timings, "inference", lambda: model.predict(features, spec))
     except (InputError, ModelError) as error:
         result.update(

@@ -1,13 +1,14 @@
-"""The model runtime: a LiteRT model folder loaded once per process, and its predictions.
+"""A model folder loaded once per process, and its predictions.
 
-A model artifact is a folder `<name>/<version>/` holding `model.tflite` and
-`metadata.json` (labels, threshold, feature spec, input window rule, training data,
-metrics, sha256 of model.tflite). `load_model(uri)` reads it from a local path or a
+A model artifact is a folder `<name>/<version>/` holding the model file (`model.tflite`
+for LiteRT or `model.onnx` for ONNX Runtime, named by metadata.json's `model_file`) and
+`metadata.json` (labels, threshold, `output`, the feature spec `features`, training data,
+metrics, sha256 of the model file). `load_model(uri)` reads it from a local path or a
 `gs://bucket/prefix` (google-cloud-storage, which honours STORAGE_EMULATOR_HOST),
 checks the sha256, and keeps it for the life of the process.
 
-LiteRT is imported only when a model is loaded, so importing this module stays cheap (the
-preprocess function only needs `feature_spec`, which reads metadata.json alone).
+The runtimes are imported only when a model is loaded, so importing this module stays
+cheap (the preprocess function only needs `feature_spec`, which reads metadata.json alone).
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import sys
+import math
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,19 +26,18 @@ import numpy as np
 
 from shared.config import settings
 from shared.errors import ModelError, TransientError
-from shared.ml.features import FeatureSpec, feature_windows
+from shared.ml.features import feature_matrix, input_shape, model_inputs
 from shared.ml.labels import INCONCLUSIVE, LabelSet
+from shared.ml.runtimes import MODEL_FILES, fit_shape, open_runtime
+from shared.ml.spec import FeatureSpec
 from shared.pipeline.messages import TRAINING_DATA
 
-MODEL_FILE = "model.tflite"
+MODEL_FILE = "model.tflite"  # when metadata.json names no `model_file` (every model before ONNX)
 METADATA_FILE = "metadata.json"
-# The windowing rule every model in this format follows (see shared.ml.features.feature_windows).
-WINDOW_RULE = (
-    "MFCC frames are cut into windows of window_frames frames every window_hop_frames frames "
-    "(the last window aligned to the clip's end); a clip shorter than one window is repeated "
-    "to fill it; the model's softmax probabilities are averaged over the windows."
-)
-_REQUIRED_KEYS = ("name", "version", "labels", "threshold", "feature_spec", "sha256")
+# What the model's output vector is: softmax probabilities, or logits serving turns into them.
+OUTPUTS = ("probabilities", "logits")
+PROBABILITY_TOLERANCE = 1e-3  # how far from a probability vector a declared one may be (float32)
+_REQUIRED_KEYS = ("name", "version", "labels", "threshold", "sha256")
 # What results say the model learned from (one of TRAINING_DATA), by metadata.json's
 # training_data.kind: a coughvid-style model learned real coughs against synthetic
 # non-coughs, so it is mixed.
@@ -54,20 +51,23 @@ class Prediction:
     label: str
     confidence: float
     probabilities: dict[str, float]
-    windows: int
+    windows: int  # how many model inputs were averaged (1 unless pooling is `windows`)
 
 
 class CoughModel:
-    """A loaded model: metadata plus a LiteRT interpreter (not thread-safe, so guarded by a lock)."""
+    """A loaded model: metadata plus its runtime (LiteRT or ONNX Runtime, both thread-safe)."""
 
-    def __init__(self, tflite: bytes, metadata: dict[str, Any], uri: str) -> None:
+    def __init__(self, model: bytes, metadata: dict[str, Any], uri: str) -> None:
         missing = [key for key in _REQUIRED_KEYS if key not in metadata]
+        if "features" not in metadata and "feature_spec" not in metadata:
+            missing.append("features")
         if missing:
             raise ModelError(f"The model's metadata.json at {uri} lacks {', '.join(missing)}.")
-        digest = hashlib.sha256(tflite).hexdigest()
+        self.model_file = model_file(metadata, uri)
+        digest = hashlib.sha256(model).hexdigest()
         if digest != metadata["sha256"]:
             raise ModelError(
-                f"model.tflite at {uri} does not match its metadata: sha256 {digest}, "
+                f"{self.model_file} at {uri} does not match its metadata: sha256 {digest}, "
                 f"expected {metadata['sha256']}."
             )
         self.uri = uri
@@ -81,18 +81,18 @@ class CoughModel:
             self.threshold = float(metadata["threshold"])
         except (TypeError, ValueError):
             raise ModelError(f"metadata.json at {uri} has an unreadable threshold.") from None
-        self.spec = _spec_from(metadata["feature_spec"], uri)
+        self.spec = spec_of(metadata, uri)
+        self.output = metadata.get("output", "probabilities")
+        if self.output not in OUTPUTS:
+            raise ModelError(f"metadata.json at {uri} has output {self.output!r}; expected one of {OUTPUTS}.")
         self.training_data = _training_data(metadata, uri)
-        self._lock = threading.Lock()
-        self._interpreter = _interpreter(tflite, uri)
-        self._input = self._interpreter.get_input_details()[0]
-        self._output = self._interpreter.get_output_details()[0]
-        takes, gives = self._input["shape"].tolist(), self._output["shape"].tolist()
-        expected_input = [1, self.spec.n_mfcc, self.spec.window_frames]
-        if takes != expected_input or gives[-1] != len(self.labels):
+        self._runtime = open_runtime(self.model_file, model, uri)
+        takes, gives = self._runtime.input_shape, self._runtime.output_shape
+        self.input_shape = fit_shape(takes, input_shape(self.spec))
+        if self.input_shape is None or math.prod(n or 1 for n in gives) != len(self.labels):
             raise ModelError(
-                f"The model at {uri} takes {takes} and gives {gives}; its metadata says "
-                f"{expected_input} and {len(self.labels)} labels."
+                f"The model at {uri} takes {takes} and gives {gives}; its metadata's features give "
+                f"{list(input_shape(self.spec))} and it has {len(self.labels)} labels."
             )
 
     @property
@@ -107,8 +107,8 @@ class CoughModel:
         }
 
     def predict(self, features: np.ndarray, spec: FeatureSpec | dict[str, Any]) -> Prediction:
-        """Classify one clip's MFCC matrix [n_mfcc, frames], computed with `spec`."""
-        spec = spec if isinstance(spec, FeatureSpec) else _spec_from(spec, "the features")
+        """Classify one clip's feature matrix [n_features, frames], computed with `spec`."""
+        spec = spec if isinstance(spec, FeatureSpec) else _parsed(spec, "the features")
         differing = self.spec.differences(spec)
         if differing:
             detail = ", ".join(
@@ -119,34 +119,109 @@ class CoughModel:
                 f"{self.name} {self.version} expects: {detail}."
             )
         matrix = np.asarray(features, dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape[0] != spec.n_mfcc or matrix.shape[1] == 0:
+        if matrix.ndim != 2 or matrix.shape[0] != spec.n_features or matrix.shape[1] == 0:
             shape = list(matrix.shape)
-            raise ModelError(f"The features have shape {shape}; expected [{spec.n_mfcc}, frames].")
+            raise ModelError(f"The features have shape {shape}; expected [{spec.n_features}, frames].")
         if not np.isfinite(matrix).all():
             raise ModelError("The features contain NaN or infinite values.")
-        windows = feature_windows(matrix, spec)
-        probabilities = np.mean(self._run(windows), axis=0)
+        try:
+            inputs = model_inputs(matrix, spec)
+        except ValueError as error:
+            raise ModelError(f"The features do not fit model {self.name} {self.version}: {error}") from None
+        probabilities = np.mean(self.probabilities(self.outputs(inputs)), axis=0)
         top = int(np.argmax(probabilities))
         confidence = float(probabilities[top])
         return Prediction(
             label=self.labels[top] if confidence >= self.threshold else INCONCLUSIVE,
             confidence=confidence,
             probabilities={label: float(p) for label, p in zip(self.labels, probabilities, strict=True)},
-            windows=len(windows),
+            windows=len(inputs),
         )
 
-    def _run(self, windows: np.ndarray) -> np.ndarray:
-        """Softmax outputs [n_windows, n_labels], one interpreter call per window."""
-        outputs = np.empty((len(windows), len(self.labels)), dtype=np.float32)
-        with self._lock:
-            for i, window in enumerate(windows):
-                self._interpreter.set_tensor(self._input["index"], window[None])
-                self._interpreter.invoke()
-                outputs[i] = self._interpreter.get_tensor(self._output["index"])[0]
+    def outputs(self, inputs: np.ndarray) -> np.ndarray:
+        """The model's raw outputs [n_inputs, n_labels] for `model_inputs`, one runtime call each."""
+        outputs = np.empty((len(inputs), len(self.labels)), dtype=np.float32)
+        for i, one in enumerate(inputs):
+            outputs[i] = self._runtime.run(one.reshape(self.input_shape)).reshape(-1)
+        return outputs
+
+    def check_outputs(self) -> int:
+        """Run the model on probe clips (features of its own spec); ModelError unless every output
+        is finite and, when it declares probabilities, a probability vector. How many it ran."""
+        inputs = np.concatenate(
+            [model_inputs(feature_matrix(clip, self.spec), self.spec) for clip in _probes(self.spec)]
+        )
+        outputs = self.outputs(inputs)
+        if not np.isfinite(outputs).all():
+            raise ModelError(f"Model {self.name} {self.version} gives NaN or infinite outputs.")
+        self.probabilities(outputs)
+        return len(inputs)
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """Raw outputs as probabilities: softmax of logits; declared probabilities checked, never
+        passed on when they are not (a confidence of 139 is a ModelError, not an answer)."""
+        if self.output == "logits":
+            return softmax(outputs)
+        problem = not_probabilities(outputs)
+        if problem:
+            raise ModelError(
+                f'Model {self.name} {self.version} declares "output": "probabilities", but {problem}; '
+                'a model that gives logits must declare "output": "logits".'
+            )
         return outputs
 
 
-def _spec_from(data: Any, where: str) -> FeatureSpec:
+def _probes(spec: FeatureSpec) -> list[np.ndarray]:
+    """Varied clips at the spec's rate (seeded): noise at three levels, a low and a high tone, a
+    sweep, clicks. A model declared as giving probabilities must give them on all of these."""
+    rate = spec.sample_rate
+    rng = np.random.default_rng(0)
+    t = np.arange(2 * rate) / rate
+    clicks = np.zeros(rate)
+    clicks[:: rate // 7] = 0.9
+    clips = [level * rng.standard_normal(rate) for level in (0.003, 0.05, 0.5)]
+    clips += [0.4 * np.sin(2 * np.pi * f * t) for f in (150.0, 0.3 * rate)]
+    clips += [0.3 * np.sin(2 * np.pi * (50 + 0.1 * rate * t) * t), clicks]
+    return [np.clip(clip, -1, 1).astype(np.float32) for clip in clips]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64, as float32."""
+    shifted = np.exp(logits.astype(np.float64) - np.max(logits, axis=-1, keepdims=True))
+    return (shifted / np.sum(shifted, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def not_probabilities(outputs: np.ndarray) -> str | None:
+    """Why rows of `outputs` are not probability vectors (in [0, 1], summing to 1), or None."""
+    sums = np.sum(outputs.astype(np.float64), axis=-1)
+    low, high = float(np.min(outputs)), float(np.max(outputs))
+    worst = float(sums[np.argmax(np.abs(sums - 1.0))])
+    tolerance = PROBABILITY_TOLERANCE
+    if (
+        np.isfinite(outputs).all()
+        and low >= -tolerance
+        and high <= 1 + tolerance
+        and abs(worst - 1) <= tolerance
+    ):
+        return None
+    return f"its outputs are not probabilities: they sum to {worst:.4g} (min {low:.4g}, max {high:.4g})"
+
+
+def model_file(metadata: dict[str, Any], uri: str) -> str:
+    """The model file a version folder holds: metadata's `model_file`, model.tflite by default."""
+    name = metadata.get("model_file", MODEL_FILE)
+    if name not in MODEL_FILES:
+        raise ModelError(f"metadata.json at {uri} has model_file {name!r}; expected one of {MODEL_FILES}.")
+    return name
+
+
+def spec_of(metadata: dict[str, Any], uri: str) -> FeatureSpec:
+    """The feature spec of a model's metadata: `features`, or a pre-ONNX `feature_spec`."""
+    data = metadata["features"] if "features" in metadata else metadata.get("feature_spec")
+    return _parsed(data, uri)
+
+
+def _parsed(data: Any, where: str) -> FeatureSpec:
     if not isinstance(data, dict):
         raise ModelError(f"The feature spec of {where} is not an object.")
     try:
@@ -165,41 +240,6 @@ def _training_data(metadata: dict[str, Any], uri: str) -> str:
     return TRAINING_DATA_KINDS[kind]
 
 
-@contextmanager
-def _native_output_silenced() -> Iterator[None]:
-    """Point fds 1 and 2 at /dev/null, restoring them after.
-
-    LiteRT's C++ prints "Created TensorFlow Lite XNNPACK delegate for CPU." straight to the
-    process's stderr when an interpreter is built; Python's sys.stdout/sys.stderr never see
-    it, so only the file descriptors can keep it out of the CLI's output and the logs.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
-
-
-def _interpreter(tflite: bytes, uri: str) -> Any:
-    from ai_edge_litert.interpreter import Interpreter
-
-    try:
-        with _native_output_silenced():
-            interpreter = Interpreter(model_content=tflite, num_threads=1)
-            interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as error:
-        raise ModelError(f"model.tflite at {uri} cannot be loaded: {error}") from None
-    return interpreter
-
-
 _load_lock = threading.Lock()
 _prefetched: dict[tuple[str, str], bytes] = {}  # by prefetch, for the next read of each file
 
@@ -212,7 +252,8 @@ def load_model(uri: str) -> CoughModel:
 
 @functools.cache
 def _load_model_cached(uri: str) -> CoughModel:
-    return CoughModel(_read(uri, MODEL_FILE), _metadata(uri), uri)
+    metadata = _metadata(uri)
+    return CoughModel(_read(uri, model_file(metadata, uri)), metadata, uri)
 
 
 def feature_spec(uri: str | None = None) -> FeatureSpec:
@@ -222,7 +263,7 @@ def feature_spec(uri: str | None = None) -> FeatureSpec:
 
 @functools.cache
 def _feature_spec_cached(uri: str) -> FeatureSpec:
-    return _spec_from(_metadata(uri).get("feature_spec"), uri)
+    return spec_of(_metadata(uri), uri)
 
 
 def _normalise(uri: str) -> str:
@@ -230,8 +271,12 @@ def _normalise(uri: str) -> str:
 
 
 def _metadata(uri: str) -> dict[str, Any]:
+    return _parse_metadata(_read(uri, METADATA_FILE), uri)
+
+
+def _parse_metadata(data: bytes, uri: str) -> dict[str, Any]:
     try:
-        metadata = json.loads(_read(uri, METADATA_FILE))
+        metadata = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ModelError(f"metadata.json at {uri} is not valid JSON: {error}") from None
     if not isinstance(metadata, dict):
@@ -254,9 +299,14 @@ def prefetch(uri: str) -> None:
     """Download a gs:// model's files now (a new instance overlaps this with its start-up); the
     next load_model(uri) takes them from memory, once. A local folder is read when loaded."""
     uri = _normalise(uri)
-    if uri.startswith("gs://"):
-        for filename in (METADATA_FILE, MODEL_FILE):
-            _prefetched[uri, filename] = _read_gcs(uri, filename)
+    if not uri.startswith("gs://"):
+        return
+    metadata = _prefetched[uri, METADATA_FILE] = _read_gcs(uri, METADATA_FILE)
+    try:
+        name = model_file(_parse_metadata(metadata, uri), uri)
+    except ModelError:
+        return  # load_model reports it
+    _prefetched[uri, name] = _read_gcs(uri, name)
 
 
 def _read_gcs(uri: str, filename: str) -> bytes:

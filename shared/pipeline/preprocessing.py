@@ -1,4 +1,4 @@
-"""The preprocess stage: one upload event → checked audio → MFCC features on `audio-features`.
+"""The preprocess stage: one upload event → checked audio → the model's features on `audio-features`.
 
 Outcomes, per docs/design/contracts.md: bad input is recorded as `failed` with its code and the event is
 acknowledged; a transient fault raises so the platform redelivers; a bug is recorded as
@@ -25,7 +25,7 @@ from shared.config import settings
 from shared.errors import CoughCloudError
 from shared.ml.audio import decode_audio
 from shared.ml.checks import check_audio, check_upload_size
-from shared.ml.features import mfcc
+from shared.ml.features import feature_matrix
 from shared.names import validate_object_name
 from shared.pipeline import attempts, outcomes, results
 from shared.pipeline.messages import AudioFacts, FeaturesMessage, Upload
@@ -111,7 +111,7 @@ def _extract_and_publish(upload: Upload, trace_id: str, started: float) -> None:
         return
     audio = _timed(timings, "decode", lambda: decode_audio(data, spec.sample_rate))
     check_audio(audio)
-    features = _timed(timings, "features", lambda: mfcc(audio.samples, spec))
+    features = _timed(timings, "features", lambda: feature_matrix(audio.samples, spec))
     facts = AudioFacts(audio.sample_rate, audio.duration_s, audio.channels, audio.source_rate, audio.format)
     sent_at = datetime.now(UTC).isoformat()
     message = FeaturesMessage(upload, facts, spec.to_dict(), features, trace_id, sent_at, choice.to_dict())

@@ -1,4 +1,5 @@
-"""Version folders in the registry: `<root>/<version>/` holding model.tflite and metadata.json.
+"""Version folders in the registry: `<root>/<version>/` holding metadata.json and the model file it
+names (`model_file`: model.tflite, the default, or model.onnx).
 
 The registry's root is the parent of MODEL_URI (`gs://<models bucket>/<name>` on Cloud and
 on the local stack, a local folder in tests), so the model's name and its first version come
@@ -18,14 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from shared.config import settings
 from shared.errors import ModelError
+from shared.ml.model import METADATA_FILE, MODEL_FILE
 from shared.registry.pointer import Refusal
 
-MODEL_FILE = "model.tflite"
-METADATA_FILE = "metadata.json"
 VERSION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 
 
@@ -135,20 +133,19 @@ def metadata(registry: Registry, version: str) -> dict[str, Any]:
 # --- checking a model before it may serve ------------------------------------------------------
 
 
-def check_model(tflite: bytes, meta: dict[str, Any], where: str) -> None:
+def check_model(model: bytes, meta: dict[str, Any], where: str) -> None:
     """Refuse a model that cannot serve: a bad sha256, a feature spec the pipeline cannot
-    compute, or a model that does not run on features computed with its own spec."""
-    from shared.ml.features import mfcc
+    compute, a model whose input or output does not fit its metadata, or outputs that are not
+    what it declares (`probabilities` that are not, so none can answer a confidence of 139)."""
     from shared.ml.model import CoughModel
 
     declared = meta.get("sha256")
-    digest = hashlib.sha256(tflite).hexdigest()
+    digest = hashlib.sha256(model).hexdigest()
     if declared != digest:
-        raise Refusal(f"{where}: model.tflite has sha256 {digest}, but metadata.json says {declared}.")
+        name = meta.get("model_file", MODEL_FILE)
+        raise Refusal(f"{where}: {name} has sha256 {digest}, but metadata.json says {declared}.")
     try:
-        model = CoughModel(tflite, meta, where)
-        noise = np.random.default_rng(0).normal(0, 0.1, model.spec.sample_rate).astype(np.float32)
-        model.predict(mfcc(noise, model.spec), model.spec)
+        CoughModel(model, meta, where).check_outputs()
     except ModelError as error:
         raise Refusal(f"{where}: {error.message}") from None
     except (ValueError, ArithmeticError) as error:
@@ -159,8 +156,19 @@ def check_version(registry: Registry, version: str) -> dict[str, Any]:
     """A version in the registry that can serve; its metadata. Refusal otherwise."""
     check_version_name(version)
     meta = metadata(registry, version)
-    tflite = read_file(registry, version, MODEL_FILE)
-    if tflite is None:
-        raise Refusal(f"{registry.uri(version)} has no {MODEL_FILE}.")
-    check_model(tflite, meta, registry.uri(version))
+    name = model_file_of(meta, registry.uri(version))
+    model = read_file(registry, version, name)
+    if model is None:
+        raise Refusal(f"{registry.uri(version)} has no {name}.")
+    check_model(model, meta, registry.uri(version))
     return meta
+
+
+def model_file_of(meta: dict[str, Any], where: str) -> str:
+    """The model file a version's metadata names (model.tflite or model.onnx); Refusal otherwise."""
+    from shared.ml.model import model_file
+
+    try:
+        return model_file(meta, where)
+    except ModelError as error:
+        raise Refusal(error.message) from None

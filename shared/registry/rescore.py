@@ -28,7 +28,7 @@ from shared.cloud import firestore, storage
 from shared.config import settings
 from shared.errors import InputError
 from shared.ml.audio import decode_audio
-from shared.ml.features import mfcc
+from shared.ml.features import feature_matrix
 from shared.ml.model import CoughModel
 from shared.pipeline import results
 
@@ -105,7 +105,7 @@ def _score(model: CoughModel, document: dict[str, Any]) -> dict[str, Any]:
     )
     audio = decode_audio(data, model.spec.sample_rate)
     started = time.perf_counter()
-    prediction = model.predict(mfcc(audio.samples, model.spec), model.spec)
+    prediction = model.predict(feature_matrix(audio.samples, model.spec), model.spec)
     return {
         "model": model.info,
         "label": prediction.label,

@@ -18,8 +18,8 @@ from typing import Any
 from shared import logs
 from shared.config import settings
 from shared.errors import ModelError
-from shared.ml.features import FeatureSpec
 from shared.ml.model import CoughModel, feature_spec, load_model
+from shared.ml.spec import FeatureSpec
 from shared.registry import store
 from shared.registry.artifacts import Location, default_location
 from shared.registry.cache import PointerCache

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from shared.ml.features import FeatureSpec
+from shared.ml.spec import FeatureSpec
 from shared.pipeline import results
 from shared.pipeline.messages import FEATURES_SCHEMA, FeaturesMessage
 from tests.fixtures.audio_files import sample_file, text_file
@@ -190,7 +190,7 @@ def test_a_bug_fails_the_upload_at_once(
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("oops")
 
-    monkeypatch.setattr("shared.pipeline.preprocessing.mfcc", broken)
+    monkeypatch.setattr("shared.pipeline.preprocessing.feature_matrix", broken)
     event = pipeline.upload("bug.wav", cough_wav)
     assert deliver(preprocess, storage_event(event)).status_code == 200
     assert results.get(pipeline.key("bug.wav"))["error"]["code"] == "internal"

@@ -2,7 +2,7 @@
 
 - `decode_audio` on arbitrary bytes, on bytes behind each container's magic, and on
   valid recordings with bytes flipped, cut, inserted or repeated;
-- `mfcc` on arbitrary finite arrays (shape, dtype, finite output);
+- `feature_matrix` (the shipped models' MFCCs) on arbitrary finite arrays (shape, dtype, finite output);
 - `validate_object_name` on arbitrary text, checked against the rules themselves;
 - `FeaturesMessage.from_bytes` on poison messages: only MessageError escapes, and what it
   accepts has the contract's types.
@@ -26,10 +26,11 @@ from hypothesis.extra.numpy import arrays
 
 from shared.errors import InputError
 from shared.ml.audio import decode_audio
-from shared.ml.features import FeatureSpec, mfcc, n_frames
+from shared.ml.features import feature_matrix, n_frames
 from shared.names import MAX_NAME_BYTES, validate_object_name
 from shared.pipeline.messages import AudioFacts, FeaturesMessage, MessageError, Upload
 from tests.fixtures.audio_files import FORMATS, sample_file
+from training.dataset import FEATURES
 
 RATE = 16_000
 FUZZ = hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -101,7 +102,7 @@ def test_decode_mutated_valid_files(valid_files: dict[str, bytes], fmt: str, dat
     assert_decoded_or_refused(mutate(valid_files[fmt], data.draw))
 
 
-SPEC = FeatureSpec()
+SPEC = FEATURES
 
 
 @hypothesis_settings(max_examples=100, deadline=None)
@@ -110,9 +111,9 @@ SPEC = FeatureSpec()
         np.float32, st.integers(1, 6000), elements=st.floats(width=32, allow_nan=False, allow_infinity=False)
     )
 )
-def test_mfcc_on_finite_arrays_is_finite_float32_of_the_stated_shape(samples: np.ndarray) -> None:
-    features = mfcc(samples, SPEC)
-    assert features.shape == (SPEC.n_mfcc, n_frames(samples.size, SPEC))
+def test_features_of_finite_arrays_are_finite_float32_of_the_stated_shape(samples: np.ndarray) -> None:
+    features = feature_matrix(samples, SPEC)
+    assert features.shape == (SPEC.n_features, n_frames(samples.size, SPEC))
     assert features.dtype == np.float32
     assert np.isfinite(features).all()
 

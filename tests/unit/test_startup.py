@@ -22,14 +22,15 @@ NOT_IMPORTED = {
     "results_api": (
         *AUDIO_DECODERS,
         "ai_edge_litert",
+        "onnxruntime",
         "google.cloud.pubsub_v1",
         "numpy",
         "firebase_admin.firestore",  # firebase_admin itself is fine (Auth needs it, not Firestore)
         "google.cloud.firestore",
     ),
-    "predict": AUDIO_DECODERS,
-    "preprocess": ("av", "ai_edge_litert"),  # PyAV only for the formats soundfile cannot read
-    "dead_letter": (*AUDIO_DECODERS, "ai_edge_litert", "numpy"),
+    "predict": (*AUDIO_DECODERS, "onnxruntime"),  # a LiteRT model's predict: one runtime only
+    "preprocess": ("av", "ai_edge_litert", "onnxruntime"),  # PyAV only for what soundfile cannot read
+    "dead_letter": (*AUDIO_DECODERS, "ai_edge_litert", "onnxruntime", "numpy"),
 }
 _LOAD = """
 import json, sys, functions_framework
@@ -84,13 +85,17 @@ def test_a_prefetched_model_file_is_read_from_memory_once(monkeypatch: pytest.Mo
 
     def download(uri: str, filename: str) -> bytes:
         downloads.append(filename)
-        return f"{uri}/{filename}".encode()
+        return (
+            b'{"model_file": "model.onnx"}'
+            if filename == model.METADATA_FILE
+            else f"{uri}/{filename}".encode()
+        )
 
     monkeypatch.setattr(model, "_read_gcs", download)
     model.prefetch("gs://models/cough/1.0.0/")
-    assert sorted(downloads) == [model.METADATA_FILE, model.MODEL_FILE]
-    assert model._read("gs://models/cough/1.0.0", model.MODEL_FILE) == b"gs://models/cough/1.0.0/model.tflite"
+    assert downloads == [model.METADATA_FILE, "model.onnx"]  # the model file its metadata names
+    assert model._read("gs://models/cough/1.0.0", "model.onnx") == b"gs://models/cough/1.0.0/model.onnx"
     assert len(downloads) == 2  # from memory
-    model._read("gs://models/cough/1.0.0", model.MODEL_FILE)
+    model._read("gs://models/cough/1.0.0", "model.onnx")
     assert len(downloads) == 3  # once only: a later load reads the bucket again
     model._read("gs://models/cough/1.0.0", model.METADATA_FILE)  # leave nothing prefetched behind

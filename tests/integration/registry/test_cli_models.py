@@ -93,7 +93,7 @@ REFUSALS = [
     (("shadow", "--off"), "has no shadow"),
     (("rollback",), "has no previous champion"),
     (("push", "{bad_sha}"), "model.tflite has sha256"),
-    (("push", "{bad_spec}"), "window='hamming' unsupported"),
+    (("push", "{bad_spec}"), "window='kaiser' is not one of"),
     (("push", "{bad_spec}", "--version", "a/b"), "'a/b' is not a version name"),
     (("push", str(BUNDLED_MODEL_DIR), "--version", "2.0.0"), "2.0.0 exists already"),
 ]
@@ -112,7 +112,7 @@ def test_refusals_say_why_and_change_nothing(
     add_version(registry, tmp_path, "broken", sha256="0" * 64)
     folders = {
         "{bad_sha}": str(model_folder(tmp_path, "3.0.0", sha256="f" * 64)),
-        "{bad_spec}": str(model_folder(tmp_path, "4.0.0", feature_spec={**SPEC, "window": "hamming"})),
+        "{bad_spec}": str(model_folder(tmp_path, "4.0.0", features={**SPEC, "window": "kaiser"})),
     }
     assert store.seed_champion(NAME, "1.0.0", "test")  # a stored pointer, as `coughcloud up` leaves it
     assert not store.seed_champion(NAME, "2.0.0", "test")  # seeding never overwrites

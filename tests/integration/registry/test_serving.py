@@ -34,7 +34,7 @@ def versions(
     """1.0.0 (the shipped model), 2.0.0 (a copy), hop25 (a copy whose spec differs in a way its
     input shape does not show) and broken (model.tflite does not match its sha256)."""
     add_version(registry, tmp_path, "2.0.0")
-    add_version(registry, tmp_path, "hop25", feature_spec={**SPEC, "window_hop_frames": 25})
+    add_version(registry, tmp_path, "hop25", features={**SPEC, "window_hop_frames": 25})
     add_version(registry, tmp_path, "broken", sha256="0" * 64)
     monkeypatch.setenv("MODEL_POINTER_TTL_S", "0")  # every upload re-reads the pointer
     settings.cache_clear()

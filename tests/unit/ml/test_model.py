@@ -13,8 +13,9 @@ import pytest
 from shared.config import BUNDLED_MODEL_DIR
 from shared.errors import ModelError, TransientError
 from shared.ml import model as model_module
-from shared.ml.features import FeatureSpec, mfcc
+from shared.ml.features import feature_matrix
 from shared.ml.model import INCONCLUSIVE, CoughModel, feature_spec, load_model
+from training.dataset import FEATURES
 from training.synthetic import make_clip
 
 METADATA = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())
@@ -22,7 +23,7 @@ TFLITE = (BUNDLED_MODEL_DIR / "model.tflite").read_bytes()
 
 
 def _features(label: str, seed: int = 5) -> np.ndarray:
-    return mfcc(make_clip(label, np.random.default_rng(seed)), FeatureSpec())
+    return feature_matrix(make_clip(label, np.random.default_rng(seed)), FEATURES)
 
 
 def _copy(tmp_path: Path, **metadata_changes: object) -> Path:
@@ -37,7 +38,7 @@ def test_shipped_model_loads_with_its_metadata() -> None:
     assert (model.name, model.version) == ("cough-classifier", "1.1.0")
     assert model.labels == ("dry", "wet", "not_cough")
     assert model.threshold == METADATA["metrics"]["threshold"]["chosen"]
-    assert model.spec == FeatureSpec.from_dict(METADATA["feature_spec"])
+    assert model.spec == FEATURES and METADATA["features"] == FEATURES.to_dict()
     assert model.info == {
         "name": model.name,
         "version": model.version,
@@ -67,7 +68,7 @@ def test_shipped_model_card_says_what_it_learned_from_and_what_not() -> None:
 
 def test_the_previous_version_still_ships_for_rollback() -> None:
     previous = load_model(str(BUNDLED_MODEL_DIR.parent / "1.0.0"))
-    assert (previous.version, previous.training_data, previous.spec) == ("1.0.0", "synthetic", FeatureSpec())
+    assert (previous.version, previous.training_data, previous.spec) == ("1.0.0", "synthetic", FEATURES)
 
 
 @pytest.mark.parametrize(
@@ -108,14 +109,14 @@ def test_load_model_is_cached_per_folder(tmp_path: Path) -> None:
 
 
 def test_feature_spec_reads_the_metadata_alone(tmp_path: Path) -> None:
-    folder = _copy(tmp_path, feature_spec={**METADATA["feature_spec"], "n_mfcc": 13})
+    folder = _copy(tmp_path, features={**METADATA["features"], "n_mfcc": 13})
     (folder / "model.tflite").unlink()
     assert feature_spec(str(folder)).n_mfcc == 13
 
 
 @pytest.mark.parametrize("label", ["dry", "wet", "not_cough"])
 def test_predicts_synthetic_clips_of_each_class(label: str) -> None:
-    prediction = load_model(str(BUNDLED_MODEL_DIR)).predict(_features(label), FeatureSpec())
+    prediction = load_model(str(BUNDLED_MODEL_DIR)).predict(_features(label), FEATURES)
     assert prediction.label == label
     assert prediction.confidence == max(prediction.probabilities.values())
     assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
@@ -124,13 +125,13 @@ def test_predicts_synthetic_clips_of_each_class(label: str) -> None:
 def test_accepts_the_spec_as_a_dict() -> None:
     model = load_model(str(BUNDLED_MODEL_DIR))
     features = _features("wet")
-    assert model.predict(features, FeatureSpec().to_dict()) == model.predict(features, FeatureSpec())
+    assert model.predict(features, FEATURES.to_dict()) == model.predict(features, FEATURES)
 
 
 def test_refuses_a_different_spec_naming_the_fields() -> None:
     model = load_model(str(BUNDLED_MODEL_DIR))
-    other = dataclasses.replace(FeatureSpec(), n_mfcc=13, hop_length=256)
-    with pytest.raises(ModelError, match=r"n_mfcc=13 \(model: 20\), hop_length=256 \(model: 160\)") as caught:
+    other = dataclasses.replace(FEATURES, n_mfcc=13, hop_length=256)
+    with pytest.raises(ModelError, match=r"hop_length=256 \(model: 160\), n_mfcc=13 \(model: 20\)") as caught:
         model.predict(np.zeros((13, 120), dtype=np.float32), other)
     assert caught.value.code == "model_error"
 
@@ -140,11 +141,11 @@ def test_refuses_an_unreadable_spec_and_bad_matrices() -> None:
     with pytest.raises(ModelError, match="unreadable"):
         model.predict(_features("dry"), {"n_mfcc": 20})
     with pytest.raises(ModelError, match="shape"):
-        model.predict(np.zeros((13, 50), dtype=np.float32), FeatureSpec())
+        model.predict(np.zeros((13, 50), dtype=np.float32), FEATURES)
     with pytest.raises(ModelError, match="shape"):
-        model.predict(np.zeros((20, 0), dtype=np.float32), FeatureSpec())
+        model.predict(np.zeros((20, 0), dtype=np.float32), FEATURES)
     with pytest.raises(ModelError, match="NaN"):
-        model.predict(np.full((20, 50), np.nan, dtype=np.float32), FeatureSpec())
+        model.predict(np.full((20, 50), np.nan, dtype=np.float32), FEATURES)
 
 
 def test_long_clip_probabilities_are_the_mean_over_windows() -> None:
@@ -166,10 +167,10 @@ def test_long_clip_probabilities_are_the_mean_over_windows() -> None:
 def test_threshold_rule(tmp_path: Path, where: str, expected: str) -> None:
     # A dry cough followed by a wet one: the averaged answer is unsure, so below 1.
     features = np.concatenate([_features("dry", 1), _features("wet", 2)], axis=1)
-    shipped = load_model(str(BUNDLED_MODEL_DIR)).predict(features, FeatureSpec())
+    shipped = load_model(str(BUNDLED_MODEL_DIR)).predict(features, FEATURES)
     assert shipped.confidence < 1.0
     threshold = (shipped.confidence + 1) / 2 if where == "above" else shipped.confidence / 2
-    answer = load_model(str(_copy(tmp_path, threshold=threshold))).predict(features, FeatureSpec())
+    answer = load_model(str(_copy(tmp_path, threshold=threshold))).predict(features, FEATURES)
     top = max(shipped.probabilities, key=shipped.probabilities.__getitem__)
     assert answer.label == (top if expected == "top label" else INCONCLUSIVE)
     assert answer.probabilities == shipped.probabilities
@@ -206,8 +207,8 @@ def test_broken_folders_are_model_errors(tmp_path: Path, filename: str, content:
 
 
 def test_a_model_whose_input_disagrees_with_its_spec_is_refused() -> None:
-    metadata = {**METADATA, "feature_spec": {**METADATA["feature_spec"], "window_frames": 50}}
-    with pytest.raises(ModelError, match=r"takes \[1, 20, 100\]"):
+    metadata = {**METADATA, "features": {**METADATA["features"], "window_frames": 50}}
+    with pytest.raises(ModelError, match=r"takes \[None, 20, 100\]"):
         CoughModel(TFLITE, metadata, "memory")
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from shared.ml.features import FeatureSpec
+from shared.ml.spec import FeatureSpec
 from shared.names import result_key
 from shared.pipeline.messages import (
     FEATURES_SCHEMA,
@@ -22,6 +22,7 @@ from shared.pipeline.messages import (
     result_message,
     to_json_safe,
 )
+from training.dataset import FEATURES
 
 UPLOAD = Upload("uploads", "alice/ä cough.webm", 1795255474935571, 48213, "audio/webm;codecs=opus")
 AUDIO = AudioFacts(16000, 2.5, 2, 48000, "webm/opus")
@@ -29,7 +30,7 @@ AUDIO = AudioFacts(16000, 2.5, 2, 48000, "webm/opus")
 
 def message(features: np.ndarray) -> FeaturesMessage:
     return FeaturesMessage(
-        UPLOAD, AUDIO, FeatureSpec().to_dict(), features, "ab" * 16, "2026-11-21T10:00:00+00:00"
+        UPLOAD, AUDIO, FEATURES.to_dict(), features, "ab" * 16, "2026-11-21T10:00:00+00:00"
     )
 
 
@@ -40,7 +41,7 @@ def test_features_round_trip_bit_for_bit(features: np.ndarray) -> None:
     np.testing.assert_array_equal(decoded.features, features)
     assert decoded.upload == UPLOAD
     assert decoded.audio == AUDIO
-    assert FeatureSpec.from_dict(decoded.spec) == FeatureSpec()
+    assert FeatureSpec.from_dict(decoded.spec) == FEATURES
 
 
 def test_body_and_attributes_follow_the_contract() -> None:

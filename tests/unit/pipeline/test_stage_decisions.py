@@ -15,11 +15,11 @@ from google.api_core import exceptions as api_exceptions
 
 from shared.config import settings
 from shared.errors import InputError, ModelError
-from shared.ml.features import FeatureSpec
 from shared.pipeline import outcomes, prediction, preprocessing
 from shared.pipeline.messages import AudioFacts, FeaturesMessage, Upload
 from shared.pipeline.results import Claim, Transition
 from tests.unit.pipeline.fakes import MAX_ATTEMPTS, Fakes
+from training.dataset import FEATURES
 
 UPLOAD = Upload("uploads", "users/u1/a.wav", 7, 1000, "audio/wav")
 
@@ -96,7 +96,7 @@ def features_message() -> tuple[bytes, dict[str, str]]:
     audio = AudioFacts(16000, 1.0, 1, 16000, "wav")
     features = np.zeros((20, 3), np.float32)
     message = FeaturesMessage(
-        UPLOAD, audio, FeatureSpec().to_dict(), features, "t" * 32, "2026-01-01T00:00:00+00:00"
+        UPLOAD, audio, FEATURES.to_dict(), features, "t" * 32, "2026-01-01T00:00:00+00:00"
     )
     return message.to_bytes(), message.attributes()
 

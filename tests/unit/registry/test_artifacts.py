@@ -44,10 +44,10 @@ def test_push_as_another_version_rewrites_only_the_version(registry: Registry, t
     ("changes", "version", "message"),
     [
         ({"sha256": "0" * 64}, None, f"model.tflite has sha256 {SHIPPED_SHA256[:8]}"),
-        ({"feature_spec": {**SPEC, "window": "hamming"}}, None, "window='hamming' unsupported"),
-        ({"feature_spec": {**SPEC, "fmax": 12000.0}}, None, "fmax <= sample_rate / 2"),
-        ({"feature_spec": {**SPEC, "n_mfcc": 13}}, None, r"takes \[1, 20, 100\]"),
-        ({"feature_spec": "mfcc please"}, None, "feature spec .* is not an object"),
+        ({"features": {**SPEC, "window": "kaiser"}}, None, "window='kaiser' is not one of"),
+        ({"features": {**SPEC, "fmax": 12000.0}}, None, "fmax <= sample_rate / 2"),
+        ({"features": {**SPEC, "n_mfcc": 13}}, None, r"takes \[None, 20, 100\]"),
+        ({"features": "mfcc please"}, None, "feature spec .* is not an object"),
         ({"name": "another-model"}, None, "'another-model', but this deployment serves 'cough-classifier'"),
         ({}, "../escape", "is not a version name"),
         ({}, "1.0.0", "1.0.0 exists already; versions are immutable"),
@@ -65,8 +65,11 @@ def test_push_refusals_leave_the_registry_as_it_was(
 
 def test_a_folder_without_a_model_is_refused(registry: Registry, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(Refusal, match=r"lacks model\.tflite, metadata\.json"):
+    with pytest.raises(Refusal, match=r"lacks metadata\.json"):
         push(registry, tmp_path / "empty")
+    onnx_named = model_folder(tmp_path, "2.5.0", model_file="model.onnx")
+    with pytest.raises(Refusal, match=r"lacks model\.onnx"):
+        push(registry, onnx_named)
     bad = model_folder(tmp_path, "3.0.0")
     (bad / "metadata.json").write_text("{not json")
     with pytest.raises(Refusal, match="is not valid JSON"):

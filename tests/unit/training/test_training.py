@@ -195,11 +195,11 @@ def test_coughcloud_train_gives_the_same_model_byte_for_byte_for_the_same_seed(t
 
 @pytest.mark.slow
 def test_parity_check_catches_a_model_that_disagrees() -> None:
-    from shared.ml.features import FeatureSpec
+    from training.dataset import FEATURES
     from training.export import ParityError, check_parity, to_tflite
     from training.net import build_model
 
-    spec = FeatureSpec()
+    spec = FEATURES
     x = np.random.default_rng(0).standard_normal((8, spec.n_mfcc, spec.window_frames)).astype(np.float32)
     keras_model = build_model(spec, 3, x)
     assert check_parity(keras_model, to_tflite(keras_model), x) <= 1e-4

@@ -11,7 +11,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import logs
+import numpy as np
+
+from shared import logs, startup
 from shared.cloud import pubsub
 from shared.config import settings
 from shared.errors import ModelError
@@ -30,6 +32,19 @@ def prefetch_model() -> None:
     functions/predict.py); a version a message names otherwise loads when it first comes."""
     where = location()
     prefetch(where.registry.uri(where.version))
+
+
+def warm_up() -> None:
+    """A warm-up event: the pointer (Firestore's client and channel), the champion's interpreter
+    and one inference through it, the publisher; so the first features message finds them made."""
+    startup.finish(
+        STAGE, {"model": _first_inference, "publisher": lambda: pubsub.topic_path(settings().RESULTS_TOPIC)}
+    )
+
+
+def _first_inference() -> None:
+    model = model_for(None).model
+    model.predict(np.zeros((model.spec.n_mfcc, model.spec.window_frames), np.float32), model.spec)
 
 
 def _queue_ms(sent_at: str) -> float | None:

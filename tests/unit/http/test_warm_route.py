@@ -6,6 +6,7 @@ HTTP servers that record the warm-ups they get.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from local_stack.processes import free_port
 from shared.accounts.sign_in import Session
 from shared.cloud import warmup
 from shared.config import settings
+from shared.http import warm
 from shared.pipeline.events import WARM_UP
 from tests.accounts_support import bearer, new_visitor
 from tests.unit.http.warm_support import Function
@@ -92,8 +94,10 @@ def test_warm_needs_a_signed_in_visitor(client: Any, functions: dict[str, Functi
 
 
 def test_warm_answers_204_and_each_function_gets_one_cloudevent(
-    client: Any, functions: dict[str, Function], visitor: Session
+    client: Any, functions: dict[str, Function], visitor: Session, capsys: pytest.CaptureFixture
 ) -> None:
+    warm._finish_own_start_up.cache_clear()  # a new instance
+    capsys.readouterr()
     reply = client.post("/warm", headers={"Origin": ORIGIN, **bearer(visitor.id_token)})
     assert reply.status_code == 204
     assert reply.data == b""
@@ -102,6 +106,11 @@ def test_warm_answers_204_and_each_function_gets_one_cloudevent(
     for function in functions.values():
         [(_, headers, _)] = function.requests
         assert headers["ce-type"] == WARM_UP
+    # results_api's own start-up, done on its first POST /warm: nothing failed, once only
+    assert client.post("/warm", headers=bearer(visitor.id_token)).status_code == 204
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [line["stage"] for line in lines if line.get("event") == "warmed_up"] == ["results_api"]
+    assert not [line for line in lines if "step" in line]
 
 
 def test_a_flood_of_warm_calls_costs_one_warm_up_per_function(

@@ -154,6 +154,7 @@ ROUTES = [
     ("GET", "/results"),
     ("DELETE", "/results?name=a.wav"),
     ("POST", "/uploads"),
+    ("POST", "/warm"),
     ("DELETE", "/me"),
 ]
 

@@ -20,23 +20,20 @@ from tests.unit.pipeline_support import Pipeline, deliver, storage_event
 pytestmark = pytest.mark.integration
 
 
-def _warm(client: Any) -> Any:
-    return client.post("/", headers=warmup.cloudevent_headers(), data=b"{}")
-
-
-def _log(capsys: pytest.CaptureFixture) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+def _warm_up(client: Any, stage: str, capsys: pytest.CaptureFixture) -> None:
+    """Send the warm-up; it is acknowledged and logged as this stage's, every step done."""
+    capsys.readouterr()
+    assert client.post("/", headers=warmup.cloudevent_headers(), data=b"{}").status_code == 200
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [line["stage"] for line in lines if line.get("event") == "warmed_up"] == [stage]
+    assert not [line for line in lines if "step" in line]  # no start-up step failed
+    assert not [line for line in lines if "Ignored" in line.get("message", "")]
 
 
 def test_preprocess_finishes_its_start_up_on_a_warm_up_and_writes_nothing(
     preprocess: Any, pipeline: Pipeline, capsys: pytest.CaptureFixture
 ) -> None:
-    capsys.readouterr()
-    assert _warm(preprocess).status_code == 200
-    lines = _log(capsys)
-    assert [line["stage"] for line in lines if line.get("event") == "warmed_up"] == ["preprocess"]
-    assert not [line for line in lines if "step" in line]  # no start-up step failed
-    assert not [line for line in lines if "Ignored" in line.get("message", "")]
+    _warm_up(preprocess, "preprocess", capsys)
     assert pipeline.messages("features") == []
     assert list(results.db().collection(settings().RESULTS_COLLECTION).limit(1).stream()) == []
     # and an upload after it is processed as ever
@@ -48,9 +45,5 @@ def test_preprocess_finishes_its_start_up_on_a_warm_up_and_writes_nothing(
 def test_predict_loads_the_champion_on_a_warm_up_and_publishes_nothing(
     predict: Any, pipeline: Pipeline, capsys: pytest.CaptureFixture
 ) -> None:
-    capsys.readouterr()
-    assert _warm(predict).status_code == 200
-    lines = _log(capsys)
-    assert [line["stage"] for line in lines if line.get("event") == "warmed_up"] == ["predict"]
-    assert not [line for line in lines if "step" in line]
+    _warm_up(predict, "predict", capsys)
     assert pipeline.messages("results") == []

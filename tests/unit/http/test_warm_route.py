@@ -161,16 +161,3 @@ def test_a_failing_warm_up_never_reaches_the_visitor(
     failures = [line for line in capsys.readouterr().out.splitlines() if '"warm_up_failed"' in line]
     assert sum('"function": "predict"' in line for line in failures) == 2  # refused, each call
     assert sum("HTTP 503" in line for line in failures) == 2
-
-
-def test_warm_allows_a_cors_preflight(client: Any) -> None:
-    reply = client.options(
-        "/warm",
-        headers={
-            "Origin": ORIGIN,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization",
-        },
-    )
-    assert reply.status_code == 204
-    assert reply.headers["Access-Control-Allow-Origin"] == ORIGIN

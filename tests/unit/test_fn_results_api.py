@@ -444,6 +444,7 @@ def test_health_and_openapi(client: Any) -> None:
         "/results",
         "/results/feedback",
         "/uploads",
+        "/warm",
         "/me",
         "/healthz",
         "/openapi.json",

@@ -6,14 +6,17 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared import startup
-from shared.pipeline.events import FINALIZED, is_event_type, trace_id_of
-from shared.pipeline.preprocessing import prefetch_spec, preprocess_upload
+from shared.pipeline.events import FINALIZED, is_event_type, is_warm_up, trace_id_of
+from shared.pipeline.preprocessing import prefetch_spec, preprocess_upload, warm_up
 
 startup.prefetch("feature spec", prefetch_spec)  # metadata.json's download overlaps the start-up
 
 
 @functions_framework.cloud_event
 def preprocess(event: CloudEvent) -> None:
+    if is_warm_up(event):
+        warm_up()
+        return
     if not is_event_type(event, FINALIZED, "preprocess"):
         return
     data = event.data or {}

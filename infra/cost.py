@@ -172,7 +172,7 @@ def report() -> str:
     for item, cost in around.items():
         lines.append(f"    {item}: {per_million(cost)}")
     lines.append(f"    total around: {per_million(sum(around.values()))} per million")
-    return "\n".join(lines + page_cost_lines())
+    return "\n".join(lines + page_cost_lines() + warming_cost_lines())
 
 
 def page_cost_lines() -> list[str]:
@@ -192,6 +192,85 @@ def page_cost_lines() -> list[str]:
         f" {per_million(first)} per million",
         f"    returning visit (assets cached, 2 GETs): {per_million(repeat)} per million",
     ]
+
+
+VARIABLES_TF = FUNCTIONS_TF.parent / "variables.tf"
+WARMED = ("preprocess", "predict")  # what POST /warm starts (shared/cloud/warmup.py)
+DAY_S = 86_400
+MONTH_DAYS = 730 / 24
+
+
+def warm_up_interval_s(text: str | None = None) -> float:
+    """var.warm_up_interval_s's default in variables.tf: one results_api instance warms each
+    function at most once per this many seconds."""
+    text = VARIABLES_TF.read_text() if text is None else text
+    block = re.search(r'variable "warm_up_interval_s" \{(.*?)\n\}', text, flags=re.S)
+    if block is None:
+        raise ValueError("variables.tf has no warm_up_interval_s variable")
+    return float(re.search(r"default\s*=\s*([\d.]+)", block.group(1)).group(1))
+
+
+@dataclass(frozen=True)
+class WarmingMonth:
+    """What warming costs in a month at `page_views_per_day`, an upper bound, against min_instances."""
+
+    page_views_per_day: float
+    results_api_instances: int  # assumed alive at once: each sends its own warm-ups
+    warm_ups_per_function: float  # sent in the month, per warmed function: at most this
+    warm_calls: float  # POST /warm requests, one per page view
+    cost: float  # USD: the POST /warm calls and every warm-up billed as a cold start
+    min_instances_cost: float  # USD: one warm instance of each warmed function instead, all month
+
+
+def warming_month(page_views_per_day: float, interval_s: float | None = None) -> WarmingMonth:
+    """Each page view calls POST /warm (one results_api request of ~30 ms, billed 100 ms). Each
+    results_api instance sends a function at most one warm-up per interval, so warm-ups are the
+    fewer of the page views and `instances × a day / interval` a day. Each is billed as if it
+    started a new instance (the cold start at the function's vCPU, COLD_START_S being predict's,
+    the larger) and the visitor never uploaded: an upper bound, since a warm instance bills one
+    100 ms step, and a visitor who uploads would have paid that cold start anyway.
+    results_api instances: the page's calls (POST /warm, POST /uploads, polls) at 100 ms each,
+    one at a time per instance (concurrency 1), rounded up; at least one."""
+    interval_s = warm_up_interval_s() if interval_s is None else interval_s
+    sizing = function_sizing()
+    api = sizing["results_api"]
+    calls_per_view = 2 + POLLS
+    instances = max(1, math.ceil(page_views_per_day / DAY_S * calls_per_view * BILLING_STEP_S))
+    warm_ups_per_day = min(page_views_per_day, instances * DAY_S / interval_s)
+    warm_calls = page_views_per_day * MONTH_DAYS
+    warm_call_s = COMPUTE_S_AT_1_VCPU[1] / min(api.vcpu, 1.0)
+    cost = warm_calls * call_cost(api.memory_gib, api.vcpu, warm_call_s)
+    for name in WARMED:
+        s = sizing[name]
+        cold_s = (COLD_START_S + COMPUTE_S_AT_1_VCPU[1]) / min(s.vcpu, 1.0)
+        cost += warm_ups_per_day * MONTH_DAYS * call_cost(s.memory_gib, s.vcpu, cold_s)
+    return WarmingMonth(
+        page_views_per_day=page_views_per_day,
+        results_api_instances=instances,
+        warm_ups_per_function=warm_ups_per_day * MONTH_DAYS,
+        warm_calls=warm_calls,
+        cost=cost,
+        min_instances_cost=sum(idle_month_cost(sizing[name]) for name in WARMED),
+    )
+
+
+def warming_cost_lines(page_views: tuple[float, ...] = (10, 1_000, 100_000)) -> list[str]:
+    interval_s = warm_up_interval_s()
+    lines = [
+        "",
+        f"  warming on page view (POST /warm; at most one warm-up per function per {interval_s:.0f} s",
+        "  and results_api instance), a month, upper bound, against min_instances = 1 for "
+        + " and ".join(WARMED)
+        + ":",
+    ]
+    for views in page_views:
+        month = warming_month(views, interval_s)
+        lines.append(
+            f"    {views:>7,.0f} page views a day: ≤ {month.warm_ups_per_function:,.0f} warm-ups per function"
+            f" ({month.results_api_instances} results_api instance(s)): ${month.cost:.2f} a month;"
+            f" min_instances: ${month.min_instances_cost:.2f} a month"
+        )
+    return lines
 
 
 if __name__ == "__main__":

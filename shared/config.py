@@ -56,6 +56,11 @@ class Settings:
     # The HTTP reader.
     CORS_ALLOWED_ORIGINS: str = ""
     SIGNED_URL_EXPIRY_S: int = 900
+    # Warm-up (POST /warm, POST /uploads): the functions results_api starts ahead of an upload
+    # (empty: not warmed) and how often one results_api instance may warm each, at most.
+    PREPROCESS_URL: str = ""
+    PREDICT_URL: str = ""
+    WARM_UP_INTERVAL_S: float = 60.0
     # Service account that signs upload URLs on Google Cloud (IAM signBlob); empty locally.
     SIGNING_SERVICE_ACCOUNT: str = ""
     # Local stack only: a service-account key file used to sign URLs for the emulator.

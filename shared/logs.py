@@ -79,6 +79,18 @@ def log_startup_step_failed(step: str, error: BaseException) -> None:
     _emit("WARNING", message, step=step, **_error_fields(error))
 
 
+def log_warm_up_failed(function: str, url: str, reason: str) -> None:
+    """results_api could not warm `function`; the visitor never sees it (the upload still works)."""
+    message = f"Warm-up of {function} failed: {reason}"
+    _emit("WARNING", message, stage="results_api", event="warm_up_failed", function=function, url=url)
+
+
+def log_warmed_up(stage: str, latency_ms: float) -> None:
+    """A warm-up event finished this instance's start-up (clients, model): what the first upload saves."""
+    message = f"{stage} warmed up in {latency_ms:.0f} ms"
+    _emit("INFO", message, stage=stage, event="warmed_up", latency_ms=round(latency_ms, 3))
+
+
 def log_event_ignored(stage: str, event_type: str, reason: str) -> None:
     _emit("WARNING", f"Ignored a {event_type} event: {reason}", stage=stage, event_type=event_type)
 

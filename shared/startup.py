@@ -9,14 +9,17 @@ must therefore make only what survives a fork: bytes, imported modules, not a gR
 channel or a LiteRT interpreter (their threads would not be in the worker).
 
 Nothing is warmed after a reply: with request-based billing Cloud Run allots an instance
-no CPU between requests, so such work would only run during the next request anyway.
+no CPU between requests, so such work would only run during the next request anyway. A
+warm-up event (POST /warm, see shared/cloud/warmup.py) is therefore answered only once
+`finish` has done the rest of the start-up, inside that request.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 
 from shared import logs
 
@@ -27,6 +30,16 @@ def prefetch(name: str, step: Callable[[], object]) -> threading.Thread:
     thread.start()
     os.register_at_fork(before=thread.join)
     return thread
+
+
+def finish(stage: str, steps: Mapping[str, Callable[[], object]]) -> None:
+    """Do now, in order, what a new instance's first event would otherwise do (clients, model).
+
+    A failing step is logged and skipped: the first event that needs it does it again."""
+    started = time.perf_counter()
+    for name, step in steps.items():
+        _run(name, step)
+    logs.log_warmed_up(stage, (time.perf_counter() - started) * 1000)
 
 
 def _run(name: str, step: Callable[[], object]) -> None:

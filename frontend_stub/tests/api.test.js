@@ -225,3 +225,34 @@ test("an aborted poll is not reported as a network failure", async () => {
   await assert.rejects(api().getResult("web/x.wav", controller.signal), { name: "AbortError" });
   assert.equal(calls.length, 1);
 });
+
+test("warm: POST /warm with the visitor's token; true when the API agreed", async () => {
+  const calls = fakeFetch(() => new Response(null, { status: 204 }));
+  assert.equal(await api().warm(), true);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].url, "http://api/warm");
+  assert.equal(calls[0].init.method, "POST");
+  assert.equal(authorization(calls[0]), "Bearer token-1");
+});
+
+test("warm: a refused token is retried once with a fresh one, as every call", async () => {
+  const calls = fakeFetch((url, init) =>
+    init.headers.Authorization === "Bearer token-1" ? json(401, {}) : new Response(null, { status: 204 }),
+  );
+  assert.equal(await api().warm(), true);
+  assert.deepEqual(calls.map(authorization), ["Bearer token-1", "Bearer token-2"]);
+});
+
+test("warm: never throws, whatever fails (an error reply, the network, the sign-in)", async () => {
+  fakeFetch(() => json(503, { error: { code: "unavailable", message: "down" } }));
+  assert.equal(await api().warm(), false);
+  fakeFetch(() => {
+    throw new TypeError("Failed to fetch");
+  });
+  assert.equal(await api().warm(), false);
+  const noToken = createApi("http://api", async () => {
+    throw Object.assign(new Error("offline"), { code: "auth/network-request-failed" });
+  });
+  fakeFetch(() => new Response(null, { status: 204 }));
+  assert.equal(await noToken.warm(), false);
+});

@@ -46,9 +46,23 @@ locals {
     )
   }
 
+  # Where results_api sends its warm-ups (POST /warm, POST /uploads): preprocess's and
+  # predict's Cloud Run URLs in Cloud Run's deterministic form, known before they are deployed.
+  # Not google_cloudfunctions2_function.function[...].url: results_api is an instance of that
+  # same resource, which cannot read its own instances (a dependency cycle). The ID token
+  # results_api mints for a warm-up names this URL as its audience; Cloud Run accepts either
+  # of a service's run.app URLs.
+  warm_up_urls = {
+    for name in ["preprocess", "predict"] :
+    name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app"
+  }
+
   functions = {
     preprocess = {
-      ingress = "ALLOW_INTERNAL_ONLY"
+      # Reachable from outside Google's network (results_api's warm-ups come from there: a
+      # function without VPC egress is not "internal"), but invokable only with an ID token of
+      # an account granted run.invoker on it (iam.tf: the event identity and results_api).
+      ingress = "ALLOW_ALL"
       # Eventarc: every finalized object in the uploads bucket.
       storage_trigger = {
         event_type = "google.cloud.storage.object.v1.finalized"
@@ -69,7 +83,8 @@ locals {
       }
     }
     predict = {
-      ingress         = "ALLOW_INTERNAL_ONLY"
+      # As preprocess: results_api's warm-ups, invokable only as iam.tf grants.
+      ingress         = "ALLOW_ALL"
       storage_trigger = null # pushed by the predict-audio-features subscription (pubsub.tf)
       env = {
         MODEL_URI                  = local.model_uri
@@ -89,6 +104,9 @@ locals {
         SIGNED_URL_EXPIRY_S     = tostring(var.signed_url_expiry_s)
         SIGNING_SERVICE_ACCOUNT = google_service_account.uploader.email
         MAX_UPLOAD_BYTES        = tostring(var.max_upload_bytes)
+        PREPROCESS_URL          = local.warm_up_urls["preprocess"]
+        PREDICT_URL             = local.warm_up_urls["predict"]
+        WARM_UP_INTERVAL_S      = tostring(var.warm_up_interval_s)
       }
     }
     dead_letter = {
@@ -111,7 +129,7 @@ resource "google_storage_bucket_object" "source" {
 }
 
 resource "google_cloudfunctions2_function" "function" {
-  #checkov:skip=CKV_GCP_124:results_api is the public HTTP API browsers call, so it needs ALLOW_ALL; the other three are ALLOW_INTERNAL_ONLY (asserted by tests/infra).
+  #checkov:skip=CKV_GCP_124:results_api is the public HTTP API browsers call, and preprocess and predict take its warm-ups, so they need ALLOW_ALL; only results_api is invokable by allUsers, dead_letter is ALLOW_INTERNAL_ONLY (asserted by tests/infra).
   for_each = local.functions
   # Cloud Run service names take no underscores: results_api deploys as results-api.
   name        = replace(each.key, "_", "-")

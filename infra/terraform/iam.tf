@@ -225,6 +225,16 @@ resource "google_cloud_run_v2_service_iam_member" "events_invoke" {
   member   = "serviceAccount:${google_service_account.events.email}"
 }
 
+# results_api warms preprocess and predict (POST /warm, POST /uploads: shared/cloud/warmup.py)
+# with an ID token of its own account: it may invoke those two services and nothing else.
+resource "google_cloud_run_v2_service_iam_member" "results_api_warms" {
+  for_each = toset(["preprocess", "predict"])
+  name     = google_cloudfunctions2_function.function[each.value].service_config[0].service
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = local.fn["results_api"]
+}
+
 # results_api is the public HTTP API: anyone may invoke it; every route but health and
 # the OpenAPI document then needs a visitor's ID token, and serves only their own uploads.
 resource "google_cloud_run_v2_service_iam_member" "results_api_public" {

@@ -70,6 +70,16 @@ variable "model_pointer_ttl_s" {
   }
 }
 
+variable "warm_up_interval_s" {
+  description = "results_api warms preprocess and predict at most once per this many seconds per instance (POST /warm, POST /uploads)."
+  type        = number
+  default     = 60
+  validation {
+    condition     = var.warm_up_interval_s >= 1
+    error_message = "warm_up_interval_s: at least 1 second."
+  }
+}
+
 variable "max_upload_bytes" {
   description = "Largest upload accepted (bytes): bound into the signed URL and checked by preprocess."
   type        = number

@@ -36,6 +36,7 @@ from shared.http.errors import (
 )
 from shared.http.openapi import CONTENT_TYPE_PATTERN, openapi_document
 from shared.http.signing import signed_upload
+from shared.http.warm import post_warm, warming
 from shared.names import result_key
 from shared.pipeline.messages import public_fields, to_json_safe
 
@@ -272,7 +273,8 @@ def openapi(request: flask.Request, uid: str | None) -> flask.Response:
 ROUTES: dict[str, dict[str, Callable[[flask.Request, Any], flask.Response]]] = {
     "/results": {"GET": get_results, "DELETE": delete_result},
     "/results/feedback": {"POST": post_feedback},
-    "/uploads": {"POST": create_upload},
+    "/uploads": {"POST": warming(create_upload)},
+    "/warm": {"POST": post_warm},
     "/me": {"DELETE": delete_me},
     "/healthz": {"GET": healthz},
     "/openapi.json": {"GET": openapi},

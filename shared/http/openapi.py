@@ -403,6 +403,22 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "options": _preflight("CORS preflight"),
             },
+            "/warm": {
+                "post": {
+                    "summary": "Start the pipeline's functions now, ahead of an upload (the page calls it "
+                    "on sign-in; POST /uploads does the same)",
+                    "description": "Answers at once, without waiting for the functions. Each results_api "
+                    "instance warms each function at most once per WARM_UP_INTERVAL_S (60 s by default), "
+                    "however often this is called; a failed warm-up is logged, never an error here.",
+                    "security": _SIGNED_IN,
+                    "responses": {
+                        "204": {"description": "Asked (or asked recently enough already)"},
+                        "401": _UNAUTHENTICATED,
+                        "503": _error_reply("The Auth service is unavailable"),
+                    },
+                },
+                "options": _preflight("CORS preflight"),
+            },
             "/healthz": {
                 "get": {
                     "summary": "Liveness",

@@ -13,6 +13,13 @@ from shared.logs import log_event_ignored
 
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+# Our own event type: results_api asks preprocess and predict to finish starting (POST /warm).
+WARM_UP = "coughcloud.warmup"
+
+
+def is_warm_up(event: CloudEvent) -> bool:
+    """Whether `event` is a warm-up, which each entry point checks before anything else."""
+    return event["type"] == WARM_UP
 
 
 def is_event_type(event: CloudEvent, expected: str, stage: str) -> bool:

@@ -11,9 +11,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import logs
+import numpy as np
+
+from shared import logs, startup
+from shared.cloud import pubsub
 from shared.config import settings
 from shared.errors import ModelError
+from shared.ml.features import feature_matrix
 from shared.ml.labels import answer_kind
 from shared.ml.model import prefetch
 from shared.pipeline import attempts, outcomes
@@ -33,6 +37,21 @@ def prefetch_model() -> None:
     functions/predict.py); a version a message names otherwise loads when it first comes."""
     where = location()
     prefetch(where.registry.uri(where.version))
+
+
+def warm_up() -> None:
+    """A warm-up event: the pointer (Firestore's client and channel), the champion's interpreter
+    and one inference through it, the publisher; so the first features message finds them made."""
+    startup.finish(
+        STAGE, {"model": _first_inference, "publisher": lambda: pubsub.topic_path(settings().RESULTS_TOPIC)}
+    )
+
+
+def _first_inference() -> None:
+    """One second of silence through the champion, whatever its feature spec and runtime."""
+    model = model_for(None).model
+    spec = model.spec
+    model.predict(feature_matrix(np.zeros(spec.sample_rate, np.float32), spec), spec)
 
 
 def _queue_ms(sent_at: str) -> float | None:

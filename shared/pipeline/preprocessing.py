@@ -9,15 +9,18 @@ marked `failed`.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import numpy as np
+import soundfile as sf
 from google.api_core import exceptions as api_exceptions
 
-from shared import logs
+from shared import logs, startup
 from shared.accounts import tombstones
 from shared.accounts.ownership import check_users_name, owner_of
 from shared.cloud import pubsub, storage
@@ -51,6 +54,32 @@ def prefetch_spec() -> None:
     """Read the deployed version's feature spec ahead of the first upload (started by
     functions/preprocess.py); the pointer is read on the first upload (no gRPC before a fork)."""
     spec_of(location().version)
+
+
+def warm_up() -> None:
+    """A warm-up event: the pointer (Firestore's client and channel) and the spec, the Storage
+    client, the publisher, and one decode and feature matrix; so the first upload finds them made."""
+    startup.finish(
+        "preprocess",
+        {
+            "pointer": lambda: choose_for("warm-up"),
+            "storage": storage.client,
+            "publisher": lambda: pubsub.topic_path(settings().FEATURES_TOPIC),
+            "decode": _first_decode,
+        },
+    )
+
+
+def _first_decode() -> None:
+    """Half a second of a 48 kHz tone through decode (soundfile, soxr) and features, and PyAV's import,
+    which shared.ml.audio defers to the first webm or mp4 (the page's recordings)."""
+    import av  # noqa: F401
+
+    spec = spec_of(location().version)
+    rate = 48_000
+    clip = io.BytesIO()
+    sf.write(clip, 0.1 * np.sin(np.arange(rate // 2) * 2 * np.pi * 440 / rate), rate, format="WAV")
+    feature_matrix(decode_audio(clip.getvalue(), spec.sample_rate).samples, spec)
 
 
 def preprocess_upload(

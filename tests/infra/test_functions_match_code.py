@@ -98,10 +98,34 @@ def test_preprocess_is_triggered_by_the_uploads_bucket():
     assert function_env("preprocess")["UPLOAD_BUCKET"] == trigger["bucket"]
 
 
-def test_only_results_api_is_reachable_from_the_internet():
+def test_ingress_is_open_only_where_a_caller_outside_googles_network_needs_it():
+    """results_api for browsers; preprocess and predict for results_api's warm-ups (a function
+    without VPC egress is not internal to Cloud Run), IAM-checked (test_iam.py); dead_letter not."""
     ingress = {name: config["ingress"] for name, config in deployed_functions().items()}
-    assert ingress.pop("results_api") == "ALLOW_ALL"
-    assert set(ingress.values()) == {"ALLOW_INTERNAL_ONLY"}
+    assert ingress == {
+        "preprocess": "ALLOW_ALL",
+        "predict": "ALLOW_ALL",
+        "results_api": "ALLOW_ALL",
+        "dead_letter": "ALLOW_INTERNAL_ONLY",
+    }
+
+
+def test_results_api_warms_preprocess_and_predict_at_their_own_urls():
+    env = function_env("results_api")
+    urls = locals_()["warm_up_urls"]
+    assert env["PREPROCESS_URL"] == '${local.warm_up_urls["preprocess"]}'
+    assert env["PREDICT_URL"] == '${local.warm_up_urls["predict"]}'
+    assert env["WARM_UP_INTERVAL_S"] == "${tostring(var.warm_up_interval_s)}"
+    assert variable_default("warm_up_interval_s") == Settings.WARM_UP_INTERVAL_S
+    # Cloud Run's deterministic URL of the service the function resource names (its entry
+    # point, underscores as dashes: none in these two).
+    assert "for name in ['preprocess', 'predict']" in urls
+    assert "https://${name}-${data.google_project.this.number}.${var.region}.run.app" in urls
+    function = resources("google_cloudfunctions2_function")["function"]
+    assert unwrap(function["name"]) == '${replace(each.key,"_","-")}'
+    for name in FUNCTIONS:  # no other function is told where to send warm-ups
+        if name != "results_api":
+            assert not {"PREPROCESS_URL", "PREDICT_URL", "WARM_UP_INTERVAL_S"} & set(function_env(name))
 
 
 def test_topics_are_named_as_the_code_defaults():

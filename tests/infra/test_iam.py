@@ -197,6 +197,30 @@ def test_only_results_api_is_public_and_event_functions_are_invoked_by_the_event
     assert all_users == [("web_public", "roles/storage.objectViewer")]  # the page (test_web.py)
 
 
+def test_invoker_rights_are_exactly_the_event_identity_results_api_warm_ups_and_the_public_api():
+    service = '${google_cloudfunctions2_function.function["%s"].service_config[0].service}'
+    events = "serviceAccount:${google_service_account.events.email}"
+    invokers = grants("google_cloud_run_v2_service_iam_member")
+    assert {g["role"] for g in invokers} == {"roles/run.invoker"}
+    assert sorted((g["name"], g["member"]) for g in invokers) == sorted(
+        [
+            (service % "preprocess", events),
+            (service % "predict", events),
+            (service % "dead_letter", events),
+            (service % "preprocess", FUNCTION_MEMBER % "results_api"),  # its warm-ups
+            (service % "predict", FUNCTION_MEMBER % "results_api"),
+            (service % "results_api", "allUsers"),
+        ]
+    )
+    # No invoker right anywhere else: not project-wide, not through a Cloud Functions role.
+    for kind in ("google_project_iam_member", "google_service_account_iam_member"):
+        for grant in grants(kind):
+            assert not grant["role"].startswith(("roles/run.", "roles/cloudfunctions.")), grant
+    assert not resources("google_cloud_run_v2_service_iam_binding")
+    assert not resources("google_cloud_run_v2_service_iam_policy")
+    assert not resources("google_cloudfunctions2_function_iam_member")
+
+
 def test_platform_agents_have_what_eventarc_and_dead_lettering_need():
     project = {(g["member"], g["role"]) for g in grants("google_project_iam_member")}
     assert ("${local.storage_agent}", "roles/pubsub.publisher") in project

@@ -154,6 +154,7 @@ ROUTES = [
     ("GET", "/results"),
     ("DELETE", "/results?name=a.wav"),
     ("POST", "/uploads"),
+    ("POST", "/warm"),
     ("DELETE", "/me"),
 ]
 
@@ -458,6 +459,7 @@ def test_health_and_openapi(client: Any) -> None:
         "/results",
         "/results/feedback",
         "/uploads",
+        "/warm",
         "/me",
         "/healthz",
         "/openapi.json",

@@ -160,6 +160,19 @@ export function createApi(apiUrl, getIdToken) {
       return callToDelete(`/results?name=${encodeURIComponent(name)}`, { goneIsDone: true });
     },
 
+    /**
+     * Ask the API to start the pipeline's functions now, while the visitor picks or records a
+     * cough (POST /warm, answered at once). Never throws: without it the page works the same,
+     * the first upload after a quiet spell is only slower. Resolves to whether the API agreed.
+     */
+    async warm() {
+      try {
+        return (await call("/warm", { method: "POST" })).ok;
+      } catch {
+        return false;
+      }
+    },
+
     /** Erase every recording and result of the visitor, and their account. */
     deleteAccount() {
       return callToDelete("/me", { goneIsDone: false });

@@ -106,7 +106,10 @@ def test_a_softmax_onnx_model_declared_as_probabilities_serves(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"labels": ["cough", "speech"], "negative_labels": ["speech"]}, r"gives \[None, 3\]; .* it has 2 labels"),
+        (
+            {"labels": ["cough", "speech"], "negative_labels": ["speech"]},
+            r"gives \[None, 3\]; .* it has 2 labels",
+        ),
         (
             {"features": {**SPEC_B["features"], "n_mels": 40}},
             r"takes \[None, 1, 64, 100\] .* give \[40, 100\]",

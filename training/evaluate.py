@@ -1,25 +1,42 @@
-"""Scores from the served model's probabilities: threshold choice, false coughs, calibration.
+"""Scores from the served model's probabilities: threshold choice, false coughs, calibration,
+and the once-per-release look at the held-out data.
 
 Everything here works on clip-level probabilities (the serving runtime's windows averaged)
 and applies the serving rule: the top label if its probability is at least the threshold,
 else `inconclusive`.
+
+    .venv/bin/python -m training.evaluate models/cough-classifier/1.2.0 [--again]
+
+scores a released model folder on the held-out cough recipes (training/held_out/, through
+the serving path from the file bytes) and on the held-out real sources, and writes the
+figures under `metrics.held_out` of its metadata.json and report/metrics.json.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import itertools
+import json
 from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shared.ml.model import INCONCLUSIVE
+from shared.ml.classify import classify_bytes
+from shared.ml.features import mfcc
+from shared.ml.model import INCONCLUSIVE, METADATA_FILE, MODEL_FILE, CoughModel
 
 COUGH_LABELS = ("dry", "wet")
 GOALS = {"held_out_called_cough_rate_max": 0.05, "synthetic_accuracy_min": 0.97}
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.5, 0.951, 0.05))
 DEFAULT_THRESHOLD = 0.8  # the product's documented default (DESIGN.md: "the original used 80%")
 ECE_BINS = 10
+HELD_OUT_KEY = "held_out"
+HELD_OUT_GOALS = {"cough_recall_min": 0.8, "dry_wet_right_min": 0.75, "real_called_cough_rate_max": 0.05}
+HELD_OUT_PACKAGE = Path(__file__).resolve().parent / "held_out"
 
 
 def label_at(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float) -> list[str]:
@@ -121,3 +138,135 @@ def calibration(truth: list[str], probabilities: np.ndarray, labels: tuple[str, 
             }
         )
     return {"ece": round(float(ece), 4), "clips": len(truth), "bins": bins}
+
+
+def held_out_cough_metrics(
+    truth: list[str], predicted: list[str], groups: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Recall on held-out coughs: called a cough at all, and dry/wet right among those called.
+
+    `groups` names, per grouping (recipe, container), each clip's group, for a breakdown.
+    """
+
+    def summary(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        called = [(t, p) for t, p in pairs if p in COUGH_LABELS]
+        return {
+            "clips": len(pairs),
+            "called_cough_rate": round(len(called) / len(pairs), 4) if pairs else 0.0,
+            "dry_wet_right_of_called": round(sum(t == p for t, p in called) / len(called), 4)
+            if called
+            else 0.0,
+            "inconclusive_rate": round(sum(p == INCONCLUSIVE for _, p in pairs) / len(pairs), 4)
+            if pairs
+            else 0.0,
+        }
+
+    pairs = list(zip(truth, predicted, strict=True))
+    return {
+        **summary(pairs),
+        "labels": dict(Counter(predicted)),
+        **{
+            f"by_{grouping}": {
+                group: summary([pair for pair, g in zip(pairs, members, strict=True) if g == group])
+                for group in sorted(set(members))
+            }
+            for grouping, members in groups.items()
+        },
+    }
+
+
+def generators_sha256() -> str:
+    """One digest over the held-out recipes' source files: which generators a figure comes from."""
+    digest = hashlib.sha256()
+    for path in sorted(HELD_OUT_PACKAGE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
+    """Score a released model folder on the held-out coughs and the held-out real sources, once.
+
+    The result goes under `metrics.held_out` in its metadata.json and report/metrics.json,
+    with how many times the held-out data has been looked at for this model (`looks`). A
+    second look is refused unless `again` is set, and then it is counted.
+    """
+    from training import held_out  # only here: nothing that trains may reach the held-out recipes
+    from training.real_sounds import load_source
+    from training.sources import HELD_OUT, SOURCES, ensure_installed
+
+    metadata_path = folder / METADATA_FILE
+    metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    previous = metadata.get("metrics", {}).get(HELD_OUT_KEY)
+    if previous and not again:
+        raise ValueError(
+            f"{folder}: already evaluated on the held-out data ({previous['looks']} look(s)); "
+            "pass --again to look again (it is counted in the model card)"
+        )
+    model = CoughModel((folder / MODEL_FILE).read_bytes(), metadata, str(folder))
+
+    coughs = held_out.clips()
+    results = [classify_bytes(clip.data, model) for clip in coughs]
+    failed = [r["error"] for r in results if r["status"] != "done"]
+    if failed:
+        raise ValueError(f"{len(failed)} held-out clips failed to classify: {failed[0]}")
+    cough_metrics = held_out_cough_metrics(
+        [clip.label for clip in coughs],
+        [r["label"] for r in results],
+        {"recipe": [c.recipe for c in coughs], "container": [c.container for c in coughs]},
+    )
+
+    sources = tuple(source for source in SOURCES if source.use == HELD_OUT)
+    ensure_installed(sources)
+    real = [
+        (source, clip) for source in sources for clip in load_source(source, model.spec.sample_rate, seed=0)
+    ]
+    real_labels = [model.predict(mfcc(clip.samples, model.spec), model.spec).label for _, clip in real]
+    kinds = {source.package: source.kind for source in sources}
+    real_summary = real_metrics([source.package for source, _ in real], real_labels, kinds)
+
+    record = {
+        "coughs": cough_metrics,
+        "real": real_summary,
+        "goals": {
+            **HELD_OUT_GOALS,
+            "met": cough_metrics["called_cough_rate"] >= HELD_OUT_GOALS["cough_recall_min"]
+            and cough_metrics["dry_wet_right_of_called"] >= HELD_OUT_GOALS["dry_wet_right_min"]
+            and real_summary["called_cough_rate"] <= HELD_OUT_GOALS["real_called_cough_rate_max"],
+        },
+        "looks": (previous["looks"] if previous else 0) + 1,
+        "generators": "training/held_out/ (airflow, spectral), seed "
+        f"{held_out.SEED}, {len(coughs)} clips; held-out real sources: {', '.join(kinds)}",
+        "generators_sha256": generators_sha256(),
+        "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": f"python -m training.evaluate {folder}",
+    }
+    metadata.setdefault("metrics", {})[HELD_OUT_KEY] = record
+    metadata_path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    report_path = folder / "report" / "metrics.json"
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    report[HELD_OUT_KEY] = record
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=evaluate_released.__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path, metavar="MODEL_DIR")
+    parser.add_argument("--again", action="store_true", help="look again (counted in the model card)")
+    args = parser.parse_args()
+    for folder in args.folders:
+        record = evaluate_released(folder, args.again)
+        coughs, real = record["coughs"], record["real"]
+        print(
+            f"{folder}: held-out coughs called a cough {coughs['called_cough_rate']:.1%} of "
+            f"{coughs['clips']}, dry/wet right {coughs['dry_wet_right_of_called']:.1%} of those, "
+            f"inconclusive {coughs['inconclusive_rate']:.1%}; held-out real non-coughs called a cough "
+            f"{real['called_cough_rate']:.1%} of {real['clips']} "
+            f"(inconclusive {real['inconclusive_rate']:.1%}); "
+            f"look {record['looks']}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,7 @@ import numpy as np
 from shared.ml.classify import classify_bytes
 from shared.ml.features import mfcc
 from shared.ml.model import INCONCLUSIVE, METADATA_FILE, MODEL_FILE, CoughModel
+from training.model_card import held_out_sentence, side_by_side
 
 COUGH_LABELS = ("dry", "wet")
 GOALS = {"held_out_called_cough_rate_max": 0.05, "synthetic_accuracy_min": 0.97}
@@ -241,13 +242,30 @@ def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
         "command": f"python -m training.evaluate {folder}",
     }
     metadata.setdefault("metrics", {})[HELD_OUT_KEY] = record
-    metadata_path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    if "model_card" in metadata:
+        metadata["model_card"]["held_out_figures"] = held_out_sentence(record)
+    _write_json(metadata_path, metadata)
     report_path = folder / "report" / "metrics.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     report[HELD_OUT_KEY] = record
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _write_json(report_path, report)
     return record
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def write_side_by_side(folder: Path) -> list[dict[str, Any]]:
+    """Put every sibling version's held-out figures, side by side, into `folder`'s model card."""
+    siblings = sorted(p for p in folder.parent.iterdir() if (p / METADATA_FILE).is_file())
+    rows = side_by_side([json.loads((p / METADATA_FILE).read_text(encoding="utf-8")) for p in siblings])
+    metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    if "model_card" in metadata:
+        metadata["model_card"]["versions_side_by_side"] = rows
+        _write_json(folder / METADATA_FILE, metadata)
+    return rows
 
 
 def main() -> None:
@@ -266,6 +284,8 @@ def main() -> None:
             f"(inconclusive {real['inconclusive_rate']:.1%}); "
             f"look {record['looks']}"
         )
+    for folder in args.folders:
+        write_side_by_side(folder)
 
 
 if __name__ == "__main__":

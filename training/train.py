@@ -1,8 +1,10 @@
 """One training run: data → features → Keras → LiteRT (parity-checked) → model folder + report.
 
-The data: synthetic dry/wet/not-a-cough clips (or a COUGHVID-style folder), plus real
-not-a-cough recordings from the Debian packages of training/sources.py, which are also
-mixed under the synthetic clips (training/augment.py). Three disjoint parts:
+The data: synthetic dry/wet/not-a-cough clips (training/recipes.py's randomized family, or
+training/synthetic.py's caricatures that 1.0.0 and 1.1.0 learned from, or a COUGHVID-style
+folder), plus real not-a-cough recordings from the Debian packages of training/sources.py,
+which are also mixed under the synthetic clips (training/augment.py; with the recipes, every
+clip also goes through a randomized room, microphone and codec). Three disjoint parts:
 
 - train: what the network fits;
 - validation: clips of the same kinds and of the TRAINING sources, held back from the
@@ -30,7 +32,7 @@ import tensorflow as tf
 
 from shared.ml.features import FeatureSpec
 from shared.ml.model import WINDOW_RULE, CoughModel
-from training import synthetic
+from training import GENERATOR_NAMES, recipes, synthetic
 from training.augment import augment
 from training.coughvid import load_coughvid
 from training.dataset import clip_features, split_clips, window_dataset
@@ -43,15 +45,16 @@ from training.report import clip_metrics, write_report
 from training.sources import HELD_OUT, SOURCE_SETS, TRAIN, Source, ensure_installed, package_version
 
 LABELS = synthetic.LABELS
+GENERATORS = dict(zip(GENERATOR_NAMES, (recipes, synthetic), strict=True))
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     out: Path
-    data: str = "synthetic"  # "synthetic" or the path of a COUGHVID-style folder
+    data: str = "recipes"  # "recipes", "synthetic" (1.0.0, 1.1.0) or a COUGHVID-style folder
     sources: str = "full"  # which real not-a-cough packages: a key of training.sources.SOURCE_SETS
     name: str = "cough-classifier"
-    version: str = "1.1.0"
+    version: str = "1.2.0"
     epochs: int = 25
     seed: int = 0
     per_class: int = 600  # synthetic clips per class
@@ -73,9 +76,10 @@ class Parts:
 
 def load_clips(config: TrainConfig, spec: FeatureSpec) -> tuple[list[synthetic.Clip], dict[str, Any]]:
     """The labelled base clips (synthetic or COUGHVID-style) and their description for metadata.json."""
-    if config.data == "synthetic":
-        clips = synthetic.generate(config.per_class, config.seed)
-        return clips, {"synthetic": synthetic.DESCRIPTION, "seed": config.seed}
+    if config.data in GENERATORS:
+        generator = GENERATORS[config.data]
+        clips = generator.generate(config.per_class, config.seed)
+        return clips, {"synthetic": generator.DESCRIPTION, "seed": config.seed}
     clips, report = load_coughvid(Path(config.data), spec.sample_rate, limit=config.limit)
     described: dict[str, Any] = {
         "kind": "coughvid-style",
@@ -113,13 +117,20 @@ def make_parts(
     fit_base, validation = split_clips(rest, config.validation, config.seed)
     trained = [clip for source, clips in real.items() if source.use == TRAIN for clip in clips]
     fit_real, validation_real = split_clips(trained, config.validation, config.seed)
+
+    def vary(clips: list[synthetic.Clip], seed: int) -> list[synthetic.Clip]:
+        if config.data != "recipes":
+            return augment(clips, fit_real, seed)
+        chained = recipes.room_and_microphone(clips, seed)
+        return recipes.codec(augment(chained, fit_real, seed), seed)
+
     # Backgrounds come from the fitted recordings only; the held-out sources stay unheard. Real
     # validation and test clips are scored as recorded.
     return Parts(
-        train=augment(fit_base + fit_real, fit_real, config.seed),
-        validation=augment(validation, fit_real, config.seed + 1),
+        train=vary(fit_base + fit_real, config.seed),
+        validation=vary(validation, config.seed + 1),
         validation_real=validation_real,
-        test=augment(test, fit_real, config.seed + 2),
+        test=vary(test, config.seed + 2),
         test_real=[clip for source, clips in real.items() if source.use == HELD_OUT for clip in clips],
     )
 
@@ -236,7 +247,7 @@ def _metadata(
             "windowing": WINDOW_RULE,
             "aggregation": "mean",
         },
-        "model_card": model_card(sources),
+        "model_card": model_card(sources, config.data),
         "training_data": {
             "kind": base_description.pop("kind", "mixed"),
             **base_description,
@@ -261,6 +272,8 @@ def _metadata(
             "python": platform.python_version(),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "keras_model": KERAS_FILE,
-            "command": f"coughcloud train --version {config.version} --sources {config.sources}",
+            "data": config.data,
+            "command": f"coughcloud train --version {config.version} --data {config.data} "
+            f"--sources {config.sources} --per-class {config.per_class} --epochs {config.epochs}",
         },
     }

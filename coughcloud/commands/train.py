@@ -13,19 +13,21 @@ import sys
 from pathlib import Path
 
 from shared.config import REPO_ROOT
+from training import GENERATOR_NAMES
 from training.sources import SOURCE_SETS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train the model (synthetic data or a COUGHVID-style folder) and export it",
+        help="train the model (synthetic recipes or a COUGHVID-style folder) and export it",
         description=__doc__.splitlines()[0].split(": ", 1)[1],
     )
     parser.add_argument(
         "--data",
-        default="synthetic",
-        help="'synthetic' (default) or a COUGHVID-style folder (metadata CSV + <uuid>.webm/.ogg/.wav)",
+        default="recipes",
+        help="'recipes' (default: training/recipes.py, 1.2.0), 'synthetic' (training/synthetic.py, "
+        "1.0.0 and 1.1.0) or a COUGHVID-style folder (metadata CSV + <uuid>.webm/.ogg/.wav)",
     )
     parser.add_argument(
         "--out", type=Path, help="model folder to write (default: .local/models/<name>/<version>)"
@@ -67,8 +69,11 @@ def run(args: argparse.Namespace) -> int:
     from training.train import TrainConfig
     from training.train import run as train
 
-    if args.data != "synthetic" and not Path(args.data).is_dir():
-        print(f"coughcloud train: --data {args.data}: not 'synthetic' and not a folder", file=sys.stderr)
+    if args.data not in GENERATOR_NAMES and not Path(args.data).is_dir():
+        print(
+            f"coughcloud train: --data {args.data}: not one of {', '.join(GENERATOR_NAMES)} and not a folder",
+            file=sys.stderr,
+        )
         return 2
     out = args.out or REPO_ROOT / ".local" / "models" / args.name / args.version
     config = TrainConfig(

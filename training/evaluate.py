@@ -15,6 +15,7 @@ figures under `metrics.held_out` of its metadata.json and report/metrics.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import itertools
 import json
@@ -35,6 +36,7 @@ GOALS = {"held_out_called_cough_rate_max": 0.05, "synthetic_accuracy_min": 0.97}
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.5, 0.951, 0.05))
 DEFAULT_THRESHOLD = 0.8  # the product's documented default (DESIGN.md: "the original used 80%")
 ECE_BINS = 10
+ACCURACY_SLACK = 0.02
 HELD_OUT_KEY = "held_out"
 HELD_OUT_GOALS = {"cough_recall_min": 0.8, "dry_wet_right_min": 0.75, "real_called_cough_rate_max": 0.05}
 HELD_OUT_PACKAGE = Path(__file__).resolve().parent / "held_out"
@@ -67,7 +69,9 @@ def choose_threshold(
     the default 0.8 (the validation data moves it only when it shows a reason to).
 
     Only validation clips of TRAINING sources go in here, never held-out sources. If no
-    threshold keeps synthetic accuracy at the goal, the one with the best accuracy is taken.
+    threshold keeps synthetic accuracy at the goal (a broad recipe family is harder than one
+    recipe), the goal becomes the best accuracy reached less ACCURACY_SLACK, about 1.5 standard
+    errors of a few hundred validation clips, so the real false coughs still decide.
     """
     table = []
     for threshold in THRESHOLDS:
@@ -82,17 +86,22 @@ def choose_threshold(
                 ),
             }
         )
-    good = [row for row in table if row["synthetic_accuracy"] >= GOALS["synthetic_accuracy_min"]]
-    if good:
-        best = min(
-            good,
-            key=lambda row: (row["real_called_cough_rate"], abs(row["threshold"] - DEFAULT_THRESHOLD)),
+    goal = GOALS["synthetic_accuracy_min"]
+    if all(row["synthetic_accuracy"] < goal for row in table):
+        goal = max(row["synthetic_accuracy"] for row in table) - ACCURACY_SLACK
+    best = min(
+        (row for row in table if row["synthetic_accuracy"] >= goal),
+        key=lambda row: (row["real_called_cough_rate"], abs(row["threshold"] - DEFAULT_THRESHOLD)),
+    )
+    how = choose_threshold.__doc__.split("\n\n")[0].replace("\n    ", " ")
+    if goal != GOALS["synthetic_accuracy_min"]:
+        how += (
+            f" No threshold reached the goal {GOALS['synthetic_accuracy_min']}, so the goal was the best "
+            f"validation accuracy less {ACCURACY_SLACK} ({goal:.4f})."
         )
-    else:
-        best = max(table, key=lambda row: (row["synthetic_accuracy"], -row["threshold"]))
     return {
         "chosen": best["threshold"],
-        "how": choose_threshold.__doc__.split("\n\n")[0].replace("\n    ", " "),
+        "how": how,
         "validation": table,
     }
 
@@ -184,6 +193,26 @@ def generators_sha256() -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def _held_out_data(rate: int) -> tuple[list[Any], list[Any], dict[str, str], str]:
+    """The held-out cough clips, the held-out real sources' clips at `rate`, the sources' kinds and
+    a line saying what they are (made once per process, however many versions are scored)."""
+    from training import held_out  # only here: nothing that trains may reach the held-out recipes
+    from training.real_sounds import load_source
+    from training.sources import HELD_OUT, SOURCES, ensure_installed
+
+    sources = tuple(source for source in SOURCES if source.use == HELD_OUT)
+    ensure_installed(sources)
+    real = [clip for source in sources for clip in load_source(source, rate, seed=0)]
+    coughs = held_out.clips()
+    kinds = {source.package: source.kind for source in sources}
+    how = (
+        f"training/held_out/ ({', '.join(held_out.RECIPES)}), seed {held_out.SEED}, {len(coughs)} clips; "
+        f"held-out real sources: {', '.join(kinds)}"
+    )
+    return coughs, real, kinds, how
+
+
 def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
     """Score a released model folder on the held-out coughs and the held-out real sources, once.
 
@@ -191,10 +220,6 @@ def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
     with how many times the held-out data has been looked at for this model (`looks`). A
     second look is refused unless `again` is set, and then it is counted.
     """
-    from training import held_out  # only here: nothing that trains may reach the held-out recipes
-    from training.real_sounds import load_source
-    from training.sources import HELD_OUT, SOURCES, ensure_installed
-
     metadata_path = folder / METADATA_FILE
     metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
     previous = metadata.get("metrics", {}).get(HELD_OUT_KEY)
@@ -204,8 +229,7 @@ def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
             "pass --again to look again (it is counted in the model card)"
         )
     model = CoughModel((folder / MODEL_FILE).read_bytes(), metadata, str(folder))
-
-    coughs = held_out.clips()
+    coughs, real, kinds, how = _held_out_data(model.spec.sample_rate)
     results = [classify_bytes(clip.data, model) for clip in coughs]
     failed = [r["error"] for r in results if r["status"] != "done"]
     if failed:
@@ -216,14 +240,8 @@ def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
         {"recipe": [c.recipe for c in coughs], "container": [c.container for c in coughs]},
     )
 
-    sources = tuple(source for source in SOURCES if source.use == HELD_OUT)
-    ensure_installed(sources)
-    real = [
-        (source, clip) for source in sources for clip in load_source(source, model.spec.sample_rate, seed=0)
-    ]
-    real_labels = [model.predict(mfcc(clip.samples, model.spec), model.spec).label for _, clip in real]
-    kinds = {source.package: source.kind for source in sources}
-    real_summary = real_metrics([source.package for source, _ in real], real_labels, kinds)
+    real_labels = [model.predict(mfcc(clip.samples, model.spec), model.spec).label for clip in real]
+    real_summary = real_metrics([clip.source.split(":", 1)[0] for clip in real], real_labels, kinds)
 
     record = {
         "coughs": cough_metrics,
@@ -235,8 +253,7 @@ def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
             and real_summary["called_cough_rate"] <= HELD_OUT_GOALS["real_called_cough_rate_max"],
         },
         "looks": (previous["looks"] if previous else 0) + 1,
-        "generators": "training/held_out/ (airflow, spectral), seed "
-        f"{held_out.SEED}, {len(coughs)} clips; held-out real sources: {', '.join(kinds)}",
+        "generators": how,
         "generators_sha256": generators_sha256(),
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": f"python -m training.evaluate {folder}",

@@ -46,7 +46,7 @@ def test_result_is_written_once_and_published_once_for_three_deliveries(
     assert doc["confidence"] == pytest.approx(max(doc["probabilities"].values()))
     assert set(doc["model"]) == {"name", "version", "sha256", "training_data", "alias"}
     assert doc["model"]["alias"] == "champion"  # no pointer document: MODEL_URI's version serves
-    assert doc["model"]["training_data"] == "mixed"  # the shipped 1.1.0: real non-coughs too
+    assert doc["model"]["training_data"] == "mixed"  # the shipped 1.2.0: real non-coughs too
     assert {"inference_ms", "predict_ms", "pipeline_ms", "decode_ms"} <= set(doc["timings"])
 
     [published] = pipeline.messages("results")

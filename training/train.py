@@ -39,7 +39,7 @@ from training.dataset import clip_features, split_clips, window_dataset
 from training.evaluate import GOALS, calibration, choose_threshold, label_at, real_metrics
 from training.export import KERAS_FILE, check_parity, to_tflite, write_model_folder
 from training.model_card import model_card
-from training.net import build_model, fit, seed_everything
+from training.net import FILTERS, build_model, fit, seed_everything
 from training.real_sounds import load_source
 from training.report import clip_metrics, write_report
 from training.sources import HELD_OUT, SOURCE_SETS, TRAIN, Source, ensure_installed, package_version
@@ -63,6 +63,7 @@ class TrainConfig:
     threshold: float | None = None  # None: chosen on the validation clips
     limit: int | None = None  # at most this many real cough clips (COUGHVID-style data)
     source_limit: int | None = None  # at most this many clips per real source (quick runs)
+    filters: tuple[int, ...] = FILTERS  # the network's size (training/net.py)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def run(config: TrainConfig) -> dict[str, Any]:
     )
 
     seed_everything(config.seed)
-    model = build_model(spec, len(LABELS), train_x)
+    model = build_model(spec, len(LABELS), train_x, config.filters)
     history = fit(model, (train_x, train_y), (val_x, val_y), config.epochs)
     tflite = to_tflite(model)
     parity = check_parity(model, tflite, val_x)
@@ -274,6 +275,7 @@ def _metadata(
             "keras_model": KERAS_FILE,
             "data": config.data,
             "command": f"coughcloud train --version {config.version} --data {config.data} "
-            f"--sources {config.sources} --per-class {config.per_class} --epochs {config.epochs}",
+            f"--sources {config.sources} --per-class {config.per_class} --epochs {config.epochs}"
+            + ("" if config.filters == FILTERS else f" --filters {','.join(map(str, config.filters))}"),
         },
     }

@@ -49,6 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--source-limit", type=_positive, help="at most this many clips per real source")
     parser.add_argument(
+        "--filters",
+        type=_filters,
+        help="the network's size: filters of its three conv layers, e.g. 64,96,128 (default: 32,48,64)",
+    )
+    parser.add_argument(
         "--threshold",
         type=float,
         help="confidence below which the answer is inconclusive (default: chosen on the validation clips)",
@@ -61,6 +66,13 @@ def _positive(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
+
+
+def _filters(text: str) -> tuple[int, ...]:
+    widths = tuple(_positive(part) for part in text.split(","))
+    if len(widths) != 3:
+        raise argparse.ArgumentTypeError(f"three comma-separated widths, got {text}")
+    return widths
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         sources=args.sources,
         source_limit=args.source_limit,
+        **({"filters": args.filters} if args.filters else {}),
     )
     try:
         summary = train(config)

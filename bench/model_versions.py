@@ -12,9 +12,10 @@ For each version folder under models/cough-classifier/:
   clip and on a 5 s and a 30 s clip (decode + checks + MFCC + LiteRT); median of N calls,
   and the LiteRT inference alone (`CoughModel.predict` on precomputed features).
 
-Besides speed, the share of the held-out real non-cough recordings (training/sources.py's
-held-out packages, apt-installed when missing) each version calls `dry` or `wet`, so the
-versions are compared on the same clips.
+Besides speed, each version's figures on the held-out data as `python -m training.evaluate`
+recorded them once per release (read from metadata.json, never recomputed): the share of the
+held-out cough recipes' clips called a cough and, of those, dry/wet right; the share of the
+held-out real non-cough recordings called a cough. The same clips for every version.
 
 The versions alternate run by run, so a busy machine slows both alike. Prints the figures
 and writes bench/results/model_versions.json.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import statistics
 import time
 from pathlib import Path
@@ -36,10 +38,8 @@ from bench.cold_start import LITERT_CHILD, run_child
 from shared.config import REPO_ROOT
 from shared.ml.classify import classify_bytes
 from shared.ml.features import feature_matrix
-from shared.ml.model import load_model
-from training.evaluate import called_cough_rate
-from training.real_sounds import load_source
-from training.sources import HELD_OUT, SOURCES, ensure_installed
+from shared.ml.model import METADATA_FILE, load_model
+from training.evaluate import HELD_OUT_KEY
 
 RESULTS = Path(__file__).resolve().parent / "results" / "model_versions.json"
 MODELS = REPO_ROOT / "models" / "cough-classifier"
@@ -112,20 +112,29 @@ def clip_cost(folders: dict[str, Path], runs: int) -> dict[str, dict]:
     return results
 
 
-def held_out_real(folders: dict[str, Path]) -> dict[str, dict]:
-    """Each version's labels on the held-out real non-cough clips (the same clips training measures)."""
-    sources = tuple(source for source in SOURCES if source.use == HELD_OUT)
-    ensure_installed(sources)
-    models = {version: load_model(str(folder)) for version, folder in folders.items()}
-    clips = [clip for source in sources for clip in load_source(source, 16_000, seed=0)]
-    features = [feature_matrix(clip.samples, next(iter(models.values())).spec) for clip in clips]
+def held_out(folders: dict[str, Path]) -> dict[str, dict]:
+    """Each version's once-per-release figures on the held-out data, as training/evaluate.py wrote them.
+
+    Read, not recomputed: a benchmark run must not be another look at the held-out coughs.
+    """
     results = {}
-    for version, model in models.items():
-        labels = [model.predict(f, model.spec).label for f in features]
+    for version, folder in folders.items():
+        record = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8")).get("metrics", {})
+        record = record.get(HELD_OUT_KEY)
+        if record is None:
+            raise SystemExit(
+                f"{folder}: not evaluated on the held-out data yet: python -m training.evaluate {folder}"
+            )
+        coughs, real = record["coughs"], record["real"]
         results[version] = {
-            "clips": len(labels),
-            "called_cough_rate": round(called_cough_rate(labels), 4),
-            "inconclusive_rate": round(labels.count("inconclusive") / len(labels), 4),
+            "cough_clips": coughs["clips"],
+            "cough_called_cough_rate": coughs["called_cough_rate"],
+            "cough_dry_wet_right_of_called": coughs["dry_wet_right_of_called"],
+            "cough_inconclusive_rate": coughs["inconclusive_rate"],
+            "real_clips": real["clips"],
+            "real_called_cough_rate": real["called_cough_rate"],
+            "real_inconclusive_rate": real["inconclusive_rate"],
+            "looks": record["looks"],
         }
     return results
 
@@ -140,7 +149,7 @@ def main() -> None:
     folders = {version: MODELS / version for version in args.versions}
     cold = cold_start(folders, args.runs)
     cost = clip_cost(folders, args.runs)
-    real = held_out_real(folders)
+    real = held_out(folders)
     for version in folders:
         c = cold[version]
         print(
@@ -153,9 +162,13 @@ def main() -> None:
             for name, row in cost[version].items()
             if isinstance(row, dict)
         )
+        h = real[version]
         print(
-            f"{'':7}held-out real non-coughs called a cough: {real[version]['called_cough_rate']:.1%} "
-            f"of {real[version]['clips']} (inconclusive {real[version]['inconclusive_rate']:.1%})"
+            f"{'':7}held-out coughs called a cough: {h['cough_called_cough_rate']:.1%} "
+            f"of {h['cough_clips']}, dry/wet right on {h['cough_dry_wet_right_of_called']:.1%} of those "
+            f"(inconclusive {h['cough_inconclusive_rate']:.1%}); held-out real non-coughs called a "
+            f"cough: {h['real_called_cough_rate']:.1%} of {h['real_clips']} "
+            f"(inconclusive {h['real_inconclusive_rate']:.1%})"
         )
         print(
             f"{'':7}per clip: {per_clip}; LiteRT alone on 5 s of features "
@@ -171,7 +184,7 @@ def main() -> None:
                     "folder": str(folder.relative_to(REPO_ROOT)),
                     "cold_start": cold[version],
                     "per_clip": cost[version],
-                    "held_out_real": real[version],
+                    "held_out": real[version],
                 }
                 for version, folder in folders.items()
             },

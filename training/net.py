@@ -19,7 +19,12 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def build_model(spec: FeatureSpec, n_labels: int, train_x: np.ndarray) -> keras.Model:
+FILTERS = (32, 48, 64)  # the shipped size: filters of the three conv layers
+
+
+def build_model(
+    spec: FeatureSpec, n_labels: int, train_x: np.ndarray, filters: tuple[int, ...] = FILTERS
+) -> keras.Model:
     """A small 1-D conv net over time on one MFCC window [n_mfcc, window_frames] → softmax.
 
     The per-coefficient normalisation is learned from the training windows and lives
@@ -30,8 +35,8 @@ def build_model(spec: FeatureSpec, n_labels: int, train_x: np.ndarray) -> keras.
     norm = keras.layers.Normalization(axis=-1)
     norm.adapt(np.transpose(train_x, (0, 2, 1)))
     x = norm(x)
-    for filters, kernel in ((32, 5), (48, 3), (64, 3)):
-        x = keras.layers.Conv1D(filters, kernel, padding="same", activation="relu")(x)
+    for width, kernel in zip(filters, (5, 3, 3), strict=True):
+        x = keras.layers.Conv1D(width, kernel, padding="same", activation="relu")(x)
         x = keras.layers.MaxPooling1D(2)(x)
     x = keras.layers.Concatenate()(
         [keras.layers.GlobalAveragePooling1D()(x), keras.layers.GlobalMaxPooling1D()(x)]

@@ -1,8 +1,10 @@
 """One training run: data → features → Keras → LiteRT (parity-checked) → model folder + report.
 
-The data: synthetic dry/wet/not-a-cough clips (or a COUGHVID-style folder), plus real
-not-a-cough recordings from the Debian packages of training/sources.py, which are also
-mixed under the synthetic clips (training/augment.py). Three disjoint parts:
+The data: synthetic dry/wet/not-a-cough clips (training/recipes.py's randomized family, or
+training/synthetic.py's caricatures that 1.0.0 and 1.1.0 learned from, or a COUGHVID-style
+folder), plus real not-a-cough recordings from the Debian packages of training/sources.py,
+which are also mixed under the synthetic clips (training/augment.py; with the recipes, every
+clip also goes through a randomized room, microphone and codec). Three disjoint parts:
 
 - train: what the network fits;
 - validation: clips of the same kinds and of the TRAINING sources, held back from the
@@ -30,14 +32,14 @@ import tensorflow as tf
 
 from shared.ml.model import CoughModel
 from shared.ml.spec import FeatureSpec
-from training import synthetic
+from training import GENERATOR_NAMES, recipes, synthetic
 from training.augment import augment
 from training.coughvid import load_coughvid
 from training.dataset import FEATURES, clip_features, split_clips, window_dataset
 from training.evaluate import GOALS, calibration, choose_threshold, label_at, real_metrics
 from training.export import KERAS_FILE, check_parity, serving_fields, to_tflite, write_model_folder
 from training.model_card import model_card
-from training.net import build_model, fit, seed_everything
+from training.net import FILTERS, build_model, fit, seed_everything
 from training.real_sounds import load_source
 from training.report import clip_metrics, write_report
 from training.sources import HELD_OUT, SOURCE_SETS, TRAIN, Source, ensure_installed, package_version
@@ -46,15 +48,16 @@ LABELS = synthetic.LABELS
 # metadata.json's negative_labels and display_names (shared/ml/labels.py) for this recipe's labels.
 NEGATIVE_LABELS = ("not_cough",)
 DISPLAY_NAMES = {"dry": "Dry cough", "wet": "Wet cough", "not_cough": "Not a cough"}
+GENERATORS = dict(zip(GENERATOR_NAMES, (recipes, synthetic), strict=True))
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     out: Path
-    data: str = "synthetic"  # "synthetic" or the path of a COUGHVID-style folder
+    data: str = "recipes"  # "recipes", "synthetic" (1.0.0, 1.1.0) or a COUGHVID-style folder
     sources: str = "full"  # which real not-a-cough packages: a key of training.sources.SOURCE_SETS
     name: str = "cough-classifier"
-    version: str = "1.1.0"
+    version: str = "1.2.0"
     epochs: int = 25
     seed: int = 0
     per_class: int = 600  # synthetic clips per class
@@ -63,6 +66,7 @@ class TrainConfig:
     threshold: float | None = None  # None: chosen on the validation clips
     limit: int | None = None  # at most this many real cough clips (COUGHVID-style data)
     source_limit: int | None = None  # at most this many clips per real source (quick runs)
+    filters: tuple[int, ...] = FILTERS  # the network's size (training/net.py)
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,10 @@ class Parts:
 
 def load_clips(config: TrainConfig, spec: FeatureSpec) -> tuple[list[synthetic.Clip], dict[str, Any]]:
     """The labelled base clips (synthetic or COUGHVID-style) and their description for metadata.json."""
-    if config.data == "synthetic":
-        clips = synthetic.generate(config.per_class, config.seed)
-        return clips, {"synthetic": synthetic.DESCRIPTION, "seed": config.seed}
+    if config.data in GENERATORS:
+        generator = GENERATORS[config.data]
+        clips = generator.generate(config.per_class, config.seed)
+        return clips, {"synthetic": generator.DESCRIPTION, "seed": config.seed}
     clips, report = load_coughvid(Path(config.data), spec.sample_rate, limit=config.limit)
     described: dict[str, Any] = {
         "kind": "coughvid-style",
@@ -116,13 +121,20 @@ def make_parts(
     fit_base, validation = split_clips(rest, config.validation, config.seed)
     trained = [clip for source, clips in real.items() if source.use == TRAIN for clip in clips]
     fit_real, validation_real = split_clips(trained, config.validation, config.seed)
+
+    def vary(clips: list[synthetic.Clip], seed: int) -> list[synthetic.Clip]:
+        if config.data != "recipes":
+            return augment(clips, fit_real, seed)
+        chained = recipes.room_and_microphone(clips, seed)
+        return recipes.codec(augment(chained, fit_real, seed), seed)
+
     # Backgrounds come from the fitted recordings only; the held-out sources stay unheard. Real
     # validation and test clips are scored as recorded.
     return Parts(
-        train=augment(fit_base + fit_real, fit_real, config.seed),
-        validation=augment(validation, fit_real, config.seed + 1),
+        train=vary(fit_base + fit_real, config.seed),
+        validation=vary(validation, config.seed + 1),
         validation_real=validation_real,
-        test=augment(test, fit_real, config.seed + 2),
+        test=vary(test, config.seed + 2),
         test_real=[clip for source, clips in real.items() if source.use == HELD_OUT for clip in clips],
     )
 
@@ -142,7 +154,7 @@ def run(config: TrainConfig) -> dict[str, Any]:
     )
 
     seed_everything(config.seed)
-    model = build_model(spec, len(LABELS), train_x)
+    model = build_model(spec, len(LABELS), train_x, config.filters)
     history = fit(model, (train_x, train_y), (val_x, val_y), config.epochs)
     tflite = to_tflite(model)
     parity = check_parity(model, tflite, val_x)
@@ -234,7 +246,7 @@ def _metadata(
         "negative_labels": list(NEGATIVE_LABELS),
         "display_names": DISPLAY_NAMES,
         **serving_fields(spec),
-        "model_card": model_card(sources),
+        "model_card": model_card(sources, config.data),
         "training_data": {
             "kind": base_description.pop("kind", "mixed"),
             **base_description,
@@ -259,6 +271,9 @@ def _metadata(
             "python": platform.python_version(),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "keras_model": KERAS_FILE,
-            "command": f"coughcloud train --version {config.version} --sources {config.sources}",
+            "data": config.data,
+            "command": f"coughcloud train --version {config.version} --data {config.data} "
+            f"--sources {config.sources} --per-class {config.per_class} --epochs {config.epochs}"
+            + ("" if config.filters == FILTERS else f" --filters {','.join(map(str, config.filters))}"),
         },
     }

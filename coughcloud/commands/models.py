@@ -61,7 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     models = subparsers.add_parser("models", help="list, push, promote, canary, shadow, roll back models")
     actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", help="versions, their metrics and which alias points where")
+    listing = actions.add_parser(
+        "list",
+        help="versions, their metrics (held-out coughs called a cough, dry/wet right, real non-coughs "
+        "called a cough) and which alias points where",
+    )
     listing.add_argument("--format", choices=("table", "json"), default="table")
     listing.set_defaults(func=run_list)
 
@@ -244,13 +248,21 @@ def _listing(location: Location) -> tuple[ModelPointer, bool, list[dict[str, Any
         metrics = _dict(meta.get("metrics"))
         synthetic = _dict(metrics.get("synthetic"))  # 1.1.0 on: synthetic and held-out real apart
         training = _dict(meta.get("training_data"))
+        # The once-per-release look at the held-out data (training/evaluate.py): the same clips for
+        # every version, so these columns compare versions; older folders fall back to training's.
+        held_out = _dict(metrics.get("held_out"))
+        coughs = _dict(held_out.get("coughs"))
+        real = _dict(held_out.get("real")) or _dict(metrics.get("held_out_real"))
         rows.append(
             {
                 "version": version,
                 "aliases": current.alias_of(version),
                 "accuracy": synthetic.get("accuracy", metrics.get("accuracy")),
                 "inconclusive_rate": metrics.get("inconclusive_rate"),
-                "real_non_cough_called_cough": _dict(metrics.get("held_out_real")).get("called_cough_rate"),
+                "real_non_cough_called_cough": real.get("called_cough_rate"),
+                "held_out_cough_recall": coughs.get("called_cough_rate"),
+                "held_out_dry_wet_right": coughs.get("dry_wet_right_of_called"),
+                "held_out_cough_inconclusive": coughs.get("inconclusive_rate"),
                 "training_data": training.get("kind"),
                 "labels": meta.get("labels"),
                 "sha256": meta.get("sha256"),
@@ -267,7 +279,10 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     source = "" if stored else "  (no pointer document yet: MODEL_URI's version serves)"
     print(f"{location.registry.name} in {location.registry.root}{source}")
-    heading = f"{'version':<16} {'aliases':<28} {'accuracy':>9} {'inconcl.':>9} {'real→cough':>10}"
+    heading = (
+        f"{'version':<16} {'aliases':<28} {'accuracy':>9} {'inconcl.':>9} {'real→cough':>10} "
+        f"{'cough→cough':>11} {'dry/wet':>8}"
+    )
     print(f"{heading}  training data")
     for row in rows:
         aliases = ", ".join(row["aliases"]) or "-"
@@ -275,7 +290,8 @@ def run_list(args: argparse.Namespace) -> int:
             aliases = aliases.replace("canary", f"canary {current.percent}%")
         print(
             f"{row['version']:<16} {aliases:<28} {_number(row['accuracy']):>9} "
-            f"{_number(row['inconclusive_rate']):>9} {_number(row['real_non_cough_called_cough']):>10}  "
+            f"{_number(row['inconclusive_rate']):>9} {_number(row['real_non_cough_called_cough']):>10} "
+            f"{_number(row['held_out_cough_recall']):>11} {_number(row['held_out_dry_wet_right']):>8}  "
             f"{row['training_data'] or '-'}"
         )
     return 0

@@ -13,19 +13,21 @@ import sys
 from pathlib import Path
 
 from shared.config import REPO_ROOT
+from training import GENERATOR_NAMES
 from training.sources import SOURCE_SETS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train the model (synthetic data or a COUGHVID-style folder) and export it",
+        help="train the model (synthetic recipes or a COUGHVID-style folder) and export it",
         description=__doc__.splitlines()[0].split(": ", 1)[1],
     )
     parser.add_argument(
         "--data",
-        default="synthetic",
-        help="'synthetic' (default) or a COUGHVID-style folder (metadata CSV + <uuid>.webm/.ogg/.wav)",
+        default="recipes",
+        help="'recipes' (default: training/recipes.py, 1.2.0), 'synthetic' (training/synthetic.py, "
+        "1.0.0 and 1.1.0) or a COUGHVID-style folder (metadata CSV + <uuid>.webm/.ogg/.wav)",
     )
     parser.add_argument(
         "--out", type=Path, help="model folder to write (default: .local/models/<name>/<version>)"
@@ -47,6 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--source-limit", type=_positive, help="at most this many clips per real source")
     parser.add_argument(
+        "--filters",
+        type=_filters,
+        help="the network's size: filters of its three conv layers, e.g. 64,96,128 (default: 32,48,64)",
+    )
+    parser.add_argument(
         "--threshold",
         type=float,
         help="confidence below which the answer is inconclusive (default: chosen on the validation clips)",
@@ -61,14 +68,24 @@ def _positive(text: str) -> int:
     return value
 
 
+def _filters(text: str) -> tuple[int, ...]:
+    widths = tuple(_positive(part) for part in text.split(","))
+    if len(widths) != 3:
+        raise argparse.ArgumentTypeError(f"three comma-separated widths, got {text}")
+    return widths
+
+
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from training.export import ParityError
     from training.train import TrainConfig
     from training.train import run as train
 
-    if args.data != "synthetic" and not Path(args.data).is_dir():
-        print(f"coughcloud train: --data {args.data}: not 'synthetic' and not a folder", file=sys.stderr)
+    if args.data not in GENERATOR_NAMES and not Path(args.data).is_dir():
+        print(
+            f"coughcloud train: --data {args.data}: not one of {', '.join(GENERATOR_NAMES)} and not a folder",
+            file=sys.stderr,
+        )
         return 2
     out = args.out or REPO_ROOT / ".local" / "models" / args.name / args.version
     config = TrainConfig(
@@ -83,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         sources=args.sources,
         source_limit=args.source_limit,
+        **({"filters": args.filters} if args.filters else {}),
     )
     try:
         summary = train(config)

@@ -48,7 +48,9 @@ def test_push_promote_shadow_canary_rollback_and_the_history(
     [row] = listed["versions"]  # the shipped default's figures, copied in as 1.0.0
     metrics = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())["metrics"]
     assert row["accuracy"] == metrics["synthetic"]["accuracy"]
-    assert row["real_non_cough_called_cough"] == metrics["held_out_real"]["called_cough_rate"]
+    assert row["real_non_cough_called_cough"] == metrics["held_out"]["real"]["called_cough_rate"]
+    assert row["held_out_cough_recall"] == metrics["held_out"]["coughs"]["called_cough_rate"]
+    assert row["held_out_dry_wet_right"] == metrics["held_out"]["coughs"]["dry_wet_right_of_called"]
 
     assert models(target, "push", str(BUNDLED_MODEL_DIR), "--version", "1.0.1") == 0
     assert "pushed cough-classifier 1.0.1" in capsys.readouterr().out

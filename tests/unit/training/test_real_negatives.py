@@ -140,6 +140,14 @@ def test_serving_rule_and_threshold_choice_use_validation_figures_only() -> None
     weak = np.tile([0.78, 0.11, 0.11], (40, 1))
     assert choose_threshold(truth, weak, real, LABELS)["chosen"] == 0.75
     assert choose_threshold(truth, np.tile([0.7, 0.2, 0.1], (40, 1)), real, LABELS)["chosen"] == 0.7
+    # When no threshold reaches the goal, the goal is the best accuracy less the slack: the real
+    # false coughs still decide (here 90 % everywhere, so the default 0.8, which calls none).
+    hard = np.vstack([np.tile([0.99, 0.005, 0.005], (36, 1)), np.tile([0.1, 0.1, 0.8], (4, 1))])
+    fallback = choose_threshold(truth, hard, real, LABELS)
+    assert fallback["chosen"] == 0.8 and "best validation accuracy less" in fallback["how"]
+    # ... and a threshold that loses more than the slack is not taken.
+    slipping = np.vstack([hard[:34], np.tile([0.7, 0.2, 0.1], (2, 1)), hard[36:]])
+    assert choose_threshold(truth, slipping, real, LABELS)["chosen"] == 0.7
 
 
 def test_real_metrics_count_dry_and_wet_as_false_coughs_per_source() -> None:

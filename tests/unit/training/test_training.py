@@ -227,3 +227,13 @@ def test_coughcloud_train_on_a_coughvid_folder(tmp_path: Path, capsys: pytest.Ca
 
 def test_coughcloud_train_refuses_a_missing_folder(tmp_path: Path) -> None:
     assert main(["train", "--data", str(tmp_path / "nowhere")]) == 2
+
+
+def test_coughcloud_train_refuses_a_network_size_that_is_not_three_widths(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for bad in ("64,96", "64,0,128", "wide"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", "--filters", bad])
+        assert exit_info.value.code == 2
+    assert "--filters" in capsys.readouterr().err

@@ -1,0 +1,226 @@
+"""The capacity plan: a simulation run read as per-stage figures, what bites first, and the cost."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.capacity.deployment import Deployment, cost_script, resources
+from shared.capacity.limits import LIMITS, Limit
+from shared.capacity.service_times import Measured, read
+from shared.capacity.simulation import Outcome, Stage, polls_until, simulate
+
+MONTH_S = 730 * 3600
+
+
+@dataclass(frozen=True)
+class Pressure:
+    """How close a rate comes to one limit: demand / limit (>= 1: it bites)."""
+
+    limit: str
+    demand: float
+    allowed: float
+    unit: str
+    source: str
+    hard: bool = True  # past a guidance limit latency and errors rise while the platform adapts
+    rejected: float = 0.0  # requests the simulation saw refused at this limit (a burst bites below 100%)
+
+    @property
+    def ratio(self) -> float:
+        return self.demand / self.allowed if self.allowed else math.inf
+
+
+def pressures(outcome: Outcome, deployment: Deployment) -> list[Pressure]:
+    """Every limit the rate presses on, most pressed first."""
+    rate = outcome.rate
+    writes = cost_script().FIRESTORE_WRITES_PER_UPLOAD
+    found = []
+    for name, stage in outcome.stages.items():
+        need = _instances_needed(stage, rate, outcome)
+        found.append(
+            Pressure(
+                f"{name} max instances (Terraform: function_sizing.{name}.max_instances)",
+                need,
+                stage.sizing.max_instances,
+                "instances",
+                "infra/terraform/functions.tf",
+                rejected=stage.rejected,
+            )
+        )
+    found.append(_documented("iam_sign_blob", rate * 60))
+    found.append(_documented("gcs_initial_writes", rate))
+    if deployment.sequential_fields_indexed:
+        found.append(_documented("firestore_sequential_index", rate * writes))
+    reads = rate * (cost_script().FIRESTORE_READS_PER_UPLOAD + outcome.polls / max(outcome.uploads, 1))
+    if outcome.burst_s is not None:
+        found.append(_documented("firestore_500_50_5", rate * writes + reads))
+    return sorted(found, key=lambda p: p.ratio, reverse=True)
+
+
+def _documented(name: str, demand: float) -> Pressure:
+    entry: Limit = LIMITS[name]
+    return Pressure(entry.what, demand, entry.value, entry.unit, entry.source, entry.hard)
+
+
+def _instances_needed(stage: Stage, rate: float, outcome: Outcome) -> float:
+    """Instances the rate keeps busy at the stage's concurrency when nothing queues (the demand)."""
+    vcpu = stage.sizing.vcpu
+    if stage.name == "results_api":
+        busy = rate * sum(
+            n * stage.services[kind].seconds(vcpu) for kind, n in unloaded_calls(outcome).items()
+        )
+    else:
+        busy = rate * next(iter(stage.services.values())).seconds(vcpu)
+    return busy / stage.slots
+
+
+def unloaded_calls(outcome: Outcome) -> dict[str, float]:
+    """results_api calls per upload when nothing queues: one POST, and polls until the pipeline answers."""
+    pipeline_s = sum(
+        outcome.stages[name].services[name].seconds(outcome.stages[name].sizing.vcpu)
+        for name in ("preprocess", "predict")
+    )
+    return {"upload_url": 1.0, "poll": float(polls_until(pipeline_s))}
+
+
+def cost(outcome: Outcome, deployment: Deployment) -> dict[str, float]:
+    """USD per upload: the functions as simulated (instance time, requests) and what surrounds them."""
+    c = cost_script()
+    per_upload = 1 / max(outcome.uploads, 1)
+    functions = 0.0
+    for stage in outcome.stages.values():
+        s = stage.sizing
+        instance_s = s.vcpu * c.PRICE_VCPU_S + s.memory_gib * c.PRICE_GIB_S
+        functions += (stage.billed_instance_s * instance_s + stage.requests * c.PRICE_REQUEST) * per_upload
+    polls = outcome.polls * per_upload
+    logged_api_calls = 1 + (0 if poll_logs_excluded() else polls)
+    around = (
+        c.FIRESTORE_WRITES_PER_UPLOAD * c.PRICE_FIRESTORE_WRITE
+        + (c.FIRESTORE_READS_PER_UPLOAD + polls) * c.PRICE_FIRESTORE_READ
+        + c.PRICE_STORAGE_CLASS_A
+        + c.PRICE_STORAGE_CLASS_B
+        + c.pubsub_cost(features_encoding())
+        + c.logging_cost(logged_api_calls)
+    )
+    return {"functions": functions, "around": around, "total": functions + around, "polls_per_upload": polls}
+
+
+def poll_logs_excluded() -> bool:
+    """Whether monitoring.tf excludes successful GET /results request logs from ingestion."""
+    return "poll_request_logs" in resources("google_logging_project_exclusion")
+
+
+def features_encoding() -> str:
+    """How shared/pipeline/messages.py encodes the features matrix."""
+    from shared.pipeline import messages
+
+    return "binary" if messages.FEATURES_SCHEMA.endswith("v2") else "json-base64"
+
+
+def _seconds(value: float) -> float:
+    return round(value, 3)
+
+
+def plan(
+    rate: float, burst_s: float | None = None, tfvars: Path | None = None, measured: Measured | None = None
+):
+    deployment = Deployment.read(tfvars)
+    outcome = simulate(deployment, measured or read(), rate, burst_s)
+    return summarize(outcome, deployment)
+
+
+def summarize(outcome: Outcome, deployment: Deployment) -> dict[str, Any]:
+    ranked = pressures(outcome, deployment)
+    hard = sorted((p for p in ranked if p.hard), key=lambda p: (p.rejected > 0, p.ratio), reverse=True)
+    top = hard[0] if hard else ranked[0]
+    money = cost(outcome, deployment)
+    stages = {
+        name: {
+            "cpu": stage.sizing.cpu,
+            "concurrency": stage.sizing.concurrency,
+            "max_instances": stage.sizing.max_instances,
+            "instances_needed": math.ceil(_instances_needed(stage, outcome.rate, outcome) - 1e-9),
+            "peak_instances": stage.peak_instances,
+            "cold_starts": stage.instances_started,
+            "requests": round(stage.requests),
+            "rejected_429": round(stage.rejected),
+            "p50_s": _seconds(stage.latency.quantile(0.5)),
+            "p99_s": _seconds(stage.latency.quantile(0.99)),
+        }
+        for name, stage in outcome.stages.items()
+    }
+    return {
+        "rate_per_s": outcome.rate,
+        "mode": "steady" if outcome.burst_s is None else f"burst of {outcome.burst_s:g} s from idle",
+        "uploads": round(outcome.uploads),
+        "done": round(outcome.done),
+        "failed_uploads": round(outcome.failed),
+        "failed_by": {reason: round(n) for reason, n in outcome.failed_by.items() if round(n)},
+        "p50_s": _seconds(outcome.end_to_end.quantile(0.5)),
+        "p99_s": _seconds(outcome.end_to_end.quantile(0.99)),
+        "bottleneck": _pressure_json(top),
+        "pressures": [_pressure_json(p) for p in ranked],
+        "stages": stages,
+        "polls_per_upload": round(money["polls_per_upload"], 2),
+        "cost_per_million_usd": round(money["total"] * 1e6, 2),
+        "cost_functions_per_million_usd": round(money["functions"] * 1e6, 2),
+        "cost_per_month_usd": round(money["total"] * outcome.rate * MONTH_S, 2),
+        "seconds_simulated": round(outcome.seconds_simulated, 1),
+    }
+
+
+def _pressure_json(p: Pressure) -> dict[str, Any]:
+    return {
+        "limit": p.limit,
+        "demand": round(p.demand, 1),
+        "allowed": p.allowed,
+        "unit": p.unit,
+        "ratio": round(p.ratio, 3),
+        "bites": p.ratio >= 1 or p.rejected > 0,
+        "hard": p.hard,
+        "source": p.source,
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [
+        f"Capacity plan: {result['rate_per_s']:g} uploads/s, {result['mode']}"
+        f" ({result['uploads']:,} uploads, {result['seconds_simulated']:g} s simulated)",
+        "",
+        f"  {'stage':12} {'cpu':>5} {'conc':>5} {'max':>5} {'needed':>6} {'peak':>5} {'cold':>5}"
+        f" {'429s':>8} {'p50 s':>7} {'p99 s':>7}",
+    ]
+    for name, s in result["stages"].items():
+        lines.append(
+            f"  {name:12} {s['cpu']:>5} {s['concurrency']:>5} {s['max_instances']:>5}"
+            f" {s['instances_needed']:>6} {s['peak_instances']:>5} {s['cold_starts']:>5}"
+            f" {s['rejected_429']:>8,} {s['p50_s']:>7.2f}"
+            f" {s['p99_s']:>7.2f}"
+        )
+    lines += [
+        "",
+        f"  upload to result: p50 {result['p50_s']:.2f} s, p99 {result['p99_s']:.2f} s;"
+        f" {result['polls_per_upload']:.1f} polls per upload",
+        f"  uploads failed by overload: {result['failed_uploads']:,}",
+    ]
+    lines += [f"    {n:,}  {reason}" for reason, n in result["failed_by"].items()]
+    b = result["bottleneck"]
+    verb = "bites" if b["bites"] else "is next"
+    lines += [
+        "",
+        f"  what {verb} first: {b['limit']}: {b['demand']:,g} against {b['allowed']:,g} {b['unit']}"
+        f" ({b['ratio']:.0%}; {b['source']})",
+        "  then (hard limits fail requests; guidance ones add latency and errors while the platform adapts):",
+        *(
+            f"    {p['ratio']:>7.0%}  {'hard' if p['hard'] else 'guidance'}: {p['limit']} ({p['source']})"
+            for p in result["pressures"]
+            if p["limit"] != b["limit"]
+        ),
+        "",
+        f"  cost: ${result['cost_per_million_usd']:,.2f} per million uploads"
+        f" (functions ${result['cost_functions_per_million_usd']:,.2f});"
+        f" ${result['cost_per_month_usd']:,.0f} a month at this rate",
+    ]
+    return "\n".join(lines)

@@ -27,7 +27,7 @@ COST_SCRIPT = REPO / "infra" / "cost.py"
 # Fields of results/{key} whose values only ever rise (timestamps, the object generation):
 # indexed, they cap the collection at Firestore's sequential-write limit.
 SEQUENTIAL_FIELDS = ("created_at", "updated_at", "generation")
-_VAR = re.compile(r"^\$\{var\.([a-z0-9_]+)\}$")
+_VAR = re.compile(r"\$\{var\.([a-z0-9_]+)\}")
 
 
 def unwrap(value: Any) -> Any:
@@ -114,11 +114,12 @@ class Deployment:
     """What the plan needs to know of one configuration of infra/terraform."""
 
     sizing: dict[str, Any]  # function → infra/cost.py's Sizing
-    max_delivery_attempts: int
+    max_delivery_attempts: int  # Pub/Sub's, for the features messages predict is pushed
     push_min_backoff_s: float
     push_max_backoff_s: float
     sequential_fields_indexed: tuple[str, ...]
     variables: dict[str, Any]
+    tf_dir: Path
 
     @classmethod
     def read(cls, tfvars: Path | None = None, tf_dir: Path = TF_DIR) -> Deployment:
@@ -127,18 +128,23 @@ class Deployment:
             variables.update(read_tfvars(tfvars))
         return cls(
             sizing=_sizing(tf_dir, variables),
-            max_delivery_attempts=int(variables["max_delivery_attempts"]),
+            max_delivery_attempts=_push_attempts(tf_dir, variables),
             push_min_backoff_s=_retry_policy(tf_dir, variables, "minimum_backoff"),
             push_max_backoff_s=_retry_policy(tf_dir, variables, "maximum_backoff"),
             sequential_fields_indexed=_indexed_sequential_fields(tf_dir),
             variables=variables,
+            tf_dir=tf_dir,
         )
 
 
 def _resolve(value: Any, variables: dict[str, Any]) -> Any:
-    """A literal, or `${var.name}` looked up in the variables."""
-    match = _VAR.match(value) if isinstance(value, str) else None
-    return variables[match.group(1)] if match else value
+    """A literal; `${var.name}` is the variable's value, and inside a longer string its text."""
+    if not isinstance(value, str):
+        return value
+    whole = _VAR.fullmatch(value)
+    if whole:
+        return variables[whole.group(1)]
+    return _VAR.sub(lambda m: str(variables[m.group(1)]), value)
 
 
 def _sizing(tf_dir: Path, variables: dict[str, Any]) -> dict[str, Any]:
@@ -172,12 +178,49 @@ def _retry_policy(tf_dir: Path, variables: dict[str, Any], field: str) -> float:
     return _seconds(_resolve(unwrap(policy[field]), variables))
 
 
+def _push_attempts(tf_dir: Path, variables: dict[str, Any]) -> int:
+    """Deliveries before Pub/Sub dead-letters a features message (its dead_letter_policy)."""
+    dynamic = unwrap(resources("google_pubsub_subscription", tf_dir)["push"]["dynamic"])
+    policy = unwrap(unwrap(dynamic["dead_letter_policy"])["content"])
+    return int(_resolve(unwrap(policy["max_delivery_attempts"]), variables))
+
+
 def _indexed_sequential_fields(tf_dir: Path) -> tuple[str, ...]:
     """SEQUENTIAL_FIELDS of `results` that no `google_firestore_field` exempts from indexing."""
     exempt = set()
     for body in resources("google_firestore_field", tf_dir).values():
-        index_config = unwrap(body.get("index_config", [None]))
-        indexes = (index_config or {}).get("indexes") if isinstance(index_config, dict) else None
-        if unwrap(body["collection"]) == "results" and "index_config" in body and not indexes:
-            exempt.add(unwrap(body["field"]))
+        if unwrap(body["collection"]) != "results" or "index_config" not in body:
+            continue
+        index_config = unwrap(body["index_config"]) or {}
+        if index_config.get("indexes"):
+            continue  # an index_config that lists indexes keeps them
+        exempt.update(_for_each_fields(body, tf_dir))
     return tuple(field for field in SEQUENTIAL_FIELDS if field not in exempt)
+
+
+def _for_each_fields(body: dict[str, Any], tf_dir: Path) -> list[str]:
+    """The field a google_firestore_field names, or each of a `for_each = toset(local.X)`."""
+    field = unwrap(body["field"])
+    if field != "${each.key}":
+        return [field]
+    match = re.fullmatch(r"\$\{toset\(local\.([a-z0-9_]+)\)\}", unwrap(body["for_each"]))
+    if match is None:
+        raise ValueError(f"cannot read the for_each of a google_firestore_field: {body['for_each']!r}")
+    return list(unwrap(locals_(tf_dir)[match.group(1)]))
+
+
+def sequential_index_ranges(deployment: Deployment) -> float:
+    """Index ranges a rising value of `results` is written into, each capped at 500 writes a second:
+    1 with a single-field index on one; STATS_SHARDS when a composite index leads with `shard`;
+    none (infinite) when no index holds one."""
+    from shared.pipeline.results import STATS_SHARDS
+
+    if deployment.sequential_fields_indexed:
+        return 1
+    ranges = float("inf")  # an index led by `owner` has a range per visitor: no hot range
+    for body in resources("google_firestore_index", deployment.tf_dir).values():
+        fields = [unwrap(f["field_path"]) for f in body["fields"]]
+        if unwrap(body["collection"]) == "results" and any(f in SEQUENTIAL_FIELDS for f in fields):
+            lead = {"shard": STATS_SHARDS, "owner": float("inf")}.get(fields[0], 1)
+            ranges = min(ranges, lead)
+    return ranges

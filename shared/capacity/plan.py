@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.capacity.deployment import Deployment, cost_script, resources
+from shared.capacity.deployment import TF_DIR, Deployment, cost_script, resources, sequential_index_ranges
 from shared.capacity.limits import LIMITS, Limit
 from shared.capacity.service_times import Measured, read
 from shared.capacity.simulation import Outcome, Stage, polls_until, simulate
@@ -51,8 +52,16 @@ def pressures(outcome: Outcome, deployment: Deployment) -> list[Pressure]:
         )
     found.append(_documented("iam_sign_blob", rate * 60))
     found.append(_documented("gcs_initial_writes", rate))
-    if deployment.sequential_fields_indexed:
-        found.append(_documented("firestore_sequential_index", rate * writes))
+    ranges = sequential_index_ranges(deployment)
+    if ranges < math.inf:
+        sequential = _documented("firestore_sequential_index", rate * writes)
+        found.append(
+            dataclasses.replace(
+                sequential,
+                limit=f"{sequential.limit} ({ranges:g} index ranges)",
+                allowed=sequential.allowed * ranges,
+            )
+        )
     reads = rate * (cost_script().FIRESTORE_READS_PER_UPLOAD + outcome.polls / max(outcome.uploads, 1))
     if outcome.burst_s is not None:
         found.append(_documented("firestore_500_50_5", rate * writes + reads))
@@ -95,7 +104,7 @@ def cost(outcome: Outcome, deployment: Deployment) -> dict[str, float]:
         instance_s = s.vcpu * c.PRICE_VCPU_S + s.memory_gib * c.PRICE_GIB_S
         functions += (stage.billed_instance_s * instance_s + stage.requests * c.PRICE_REQUEST) * per_upload
     polls = outcome.polls * per_upload
-    logged_api_calls = 1 + (0 if poll_logs_excluded() else polls)
+    logged_api_calls = 1 + (0 if poll_logs_excluded(deployment) else polls)
     around = (
         c.FIRESTORE_WRITES_PER_UPLOAD * c.PRICE_FIRESTORE_WRITE
         + (c.FIRESTORE_READS_PER_UPLOAD + polls) * c.PRICE_FIRESTORE_READ
@@ -107,9 +116,9 @@ def cost(outcome: Outcome, deployment: Deployment) -> dict[str, float]:
     return {"functions": functions, "around": around, "total": functions + around, "polls_per_upload": polls}
 
 
-def poll_logs_excluded() -> bool:
+def poll_logs_excluded(deployment: Deployment) -> bool:
     """Whether monitoring.tf excludes successful GET /results request logs from ingestion."""
-    return "poll_request_logs" in resources("google_logging_project_exclusion")
+    return "poll_request_logs" in resources("google_logging_project_exclusion", deployment.tf_dir)
 
 
 def features_encoding() -> str:
@@ -124,9 +133,14 @@ def _seconds(value: float) -> float:
 
 
 def plan(
-    rate: float, burst_s: float | None = None, tfvars: Path | None = None, measured: Measured | None = None
-):
-    deployment = Deployment.read(tfvars)
+    rate: float,
+    burst_s: float | None = None,
+    tfvars: Path | None = None,
+    measured: Measured | None = None,
+    tf_dir: Path = TF_DIR,
+) -> dict[str, Any]:
+    """The plan at `rate` uploads/s (steady, or a burst of `burst_s` s from idle) for infra/terraform."""
+    deployment = Deployment.read(tfvars, tf_dir)
     outcome = simulate(deployment, measured or read(), rate, burst_s)
     return summarize(outcome, deployment)
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from shared.capacity.deployment import Deployment, cost_script
+from shared.capacity.deployment import Deployment, cost_script, sequential_index_ranges
 from shared.capacity.limits import assumption, limit
 from shared.capacity.service_times import Measured, ServiceTime
 
@@ -40,6 +40,8 @@ POLL_FIRST_S, POLL_FACTOR, POLL_MAX_S, POLL_DEADLINE_S = 0.25, 1.5, 2.0, 180.0
 EVENTARC_BACKOFF_S = (10.0, 600.0)
 # Cloud Run adds instances to keep their CPU near this utilization (limits.CLOUD_RUN_AUTOSCALING).
 CPU_TARGET = 0.6
+# The autoscaler's view of a stage's arrival rate is smoothed over about this long.
+SCALE_WINDOW_S = 1.0
 
 
 @dataclass
@@ -103,10 +105,13 @@ class Stage:
         self.requests = 0.0
         self.rejected = 0.0
         self.pending_s = assumption("pending_s")
+        self.arrivals = 0.0  # seconds of work submitted since the last tick
+        self.rate_in = 0.0  # seconds of work arriving a second, smoothed over about a second
 
     def submit(self, cohort: Cohort) -> None:
         cohort.queued_at = self.env.now
         self.queue.append(cohort)
+        self.arrivals += cohort.count * self._seconds(cohort)
 
     def tick(self, dt: float) -> None:
         now = self.env.now
@@ -126,8 +131,10 @@ class Stage:
                 served = Cohort(cohort.origin, take, cohort.attempt, cohort.queued_at, cohort.service)
             free -= served.count
             self._serve(served)
-        self._scale()
-        self._bill(dt)
+        self._scale(dt)
+
+    def _seconds(self, cohort: Cohort) -> float:
+        return self.services[cohort.service or next(iter(self.services))].seconds(self.sizing.vcpu)
 
     def _serve(self, cohort: Cohort) -> None:
         service = self.services[cohort.service or next(iter(self.services))]
@@ -138,6 +145,7 @@ class Stage:
         self.latency.add(waited + seconds + spread, cohort.count * 0.01)
         self.in_service += cohort.count
         self.requests += cohort.count
+        self._bill(seconds, cohort.count)
         self.env.process(self._finish(cohort, seconds))
 
     def _finish(self, cohort: Cohort, seconds: float):
@@ -145,9 +153,13 @@ class Stage:
         self.in_service -= cohort.count
         self.on_done(cohort)
 
-    def _scale(self) -> None:
-        waiting = sum(c.count for c in self.queue)
-        needed = math.ceil((self.in_service + waiting) / self.slots - EPS)
+    def _scale(self, dt: float) -> None:
+        """Instances for the requests arriving now, plus enough to clear the backlog within one cold start."""
+        self.rate_in += (self.arrivals / dt - self.rate_in) * min(1.0, dt / SCALE_WINDOW_S)
+        self.arrivals = 0.0
+        waiting = sum(c.count * self._seconds(c) for c in self.queue)
+        busy = max(self.in_service, self.rate_in) + waiting / self.cold_start_s
+        needed = math.ceil(busy / self.slots - EPS)
         room = self.sizing.max_instances - self.ready - self.starting
         start = min(needed - self.ready - self.starting, room)
         for _ in range(max(0, start)):
@@ -162,15 +174,12 @@ class Stage:
         self.ready += 1
         self.billed_instance_s += self.cold_start_s  # start-up is billed
 
-    def _bill(self, dt: float) -> None:
-        """Request-based billing: an instance is billed while it serves, each stretch rounded up to 100 ms."""
-        if self.in_service <= EPS:
-            return
-        service = self.services[next(iter(self.services))]
-        seconds = service.seconds(self.sizing.vcpu)
-        rounding = cost_script().billed_seconds(seconds) / seconds
-        sparse = (1 - math.exp(-self.in_service)) * rounding  # requests that rarely overlap
-        self.billed_instance_s += dt * min(self.ready, max(self.in_service / self.slots, sparse))
+    def _bill(self, seconds: float, count: float) -> None:
+        """Request-based billing: an instance is billed while it serves, a busy stretch rounded up to
+        100 ms. A request is billed its own rounded time, shared with the requests it overlaps on its
+        instance (at most the instance's slots): alone at low traffic, packed at high."""
+        sharing = max(1.0, min(self.slots, self.in_service))
+        self.billed_instance_s += count * cost_script().billed_seconds(seconds) / sharing
 
     def idle(self) -> bool:
         return not self.queue and self.in_service <= EPS
@@ -249,13 +258,10 @@ class Simulation:
         self.uploaded: dict[int, float] = {}
         self.finished: dict[int, float] = {}
         self.sign_blob = RateCap(limit("iam_sign_blob") / 60, 60.0)
-        self.bucket_writes = RateCap(limit("gcs_initial_writes"), 1.0)
-        sequential = len(deployment.sequential_fields_indexed) > 0
         writes = cost_script().FIRESTORE_WRITES_PER_UPLOAD
-        # With a rising indexed field every write of an upload counts against the collection's limit.
-        self.firestore_uploads_per_s = (
-            limit("firestore_sequential_index") / writes if sequential else math.inf
-        )
+        # With a rising indexed value every write of an upload counts against its index range's limit.
+        ranges = sequential_index_ranges(deployment)
+        self.firestore_uploads_per_s = limit("firestore_sequential_index") * ranges / writes
         self.firestore_free_at = 0.0
         self._stages()
 
@@ -309,12 +315,11 @@ class Simulation:
 
     def _api_done(self, cohort: Cohort) -> None:
         if cohort.service == "upload_url":
-            written = self.bucket_writes.admit(self.env.now, cohort.count)
-            self.out.fail("Cloud Storage write capacity (the browser's PUT refused)", cohort.count - written)
-            if written > EPS:
-                self.uploaded[cohort.origin] = self.uploaded.get(cohort.origin, 0.0) + written
-                self.preprocess.submit(Cohort(cohort.origin, written))
-                self.env.process(self._page(cohort.origin, written))
+            # The bucket's write capacity is guidance (latency and errors while it rebalances): the
+            # plan names it when the rate reaches it (plan.pressures) and lets the PUT through.
+            self.uploaded[cohort.origin] = self.uploaded.get(cohort.origin, 0.0) + cohort.count
+            self.preprocess.submit(Cohort(cohort.origin, cohort.count))
+            self.env.process(self._page(cohort.origin, cohort.count))
 
     def _api_rejected(self, cohort: Cohort) -> None:
         if cohort.service == "upload_url":

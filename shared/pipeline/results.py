@@ -41,6 +41,12 @@ from shared.pipeline.messages import FINISHED, Upload
 
 _MAX_RACES = 10
 _APP_NAME = "coughcloud-results"
+# `shard` spreads the rising updated_at over this many index ranges: Firestore caps a
+# collection with a rising indexed value at 500 writes a second, each range separately
+# (infra/terraform/firestore.tf indexes (shard, updated_at) and nothing else on updated_at).
+STATS_SHARDS = 16
+# Documents of one owner created in the same instant as a page cursor, read past a page.
+_CURSOR_TIES = 8
 
 
 class _EmulatorCredential(credentials.Base):
@@ -95,6 +101,7 @@ def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any
     """
     return {
         "owner": owner_of(upload.name),
+        "shard": shard_of(upload.key),
         "expire_at": expire_at(),
         "name": upload.name,
         "bucket": upload.bucket,
@@ -123,16 +130,25 @@ def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any
     }
 
 
+def shard_of(key: str) -> int:
+    """The key's index range for time-range queries (the key is a sha256 in hex: evenly spread)."""
+    return int(key[:8], 16) % STATS_SHARDS
+
+
 def get(key: str) -> dict[str, Any] | None:
     snapshot = _ref(key).get()
     return snapshot.to_dict() if snapshot.exists else None
 
 
 def updated_since(cutoff: datetime) -> list[dict[str, Any]]:
-    """Every result document written at or after `cutoff` (`coughcloud stats`)."""
+    """Every result document written at or after `cutoff` (`coughcloud stats`), shard by shard."""
     collection = _db().collection(settings().RESULTS_COLLECTION)
-    query = collection.where(filter=FieldFilter("updated_at", ">=", cutoff))
-    return [snapshot.to_dict() for snapshot in query.stream()]
+    found = []
+    for shard in range(STATS_SHARDS):
+        query = collection.where(filter=FieldFilter("shard", "==", shard))
+        query = query.where(filter=FieldFilter("updated_at", ">=", cutoff))
+        found += [snapshot.to_dict() for snapshot in query.stream()]
+    return found
 
 
 class BadPageToken(ValueError):
@@ -174,7 +190,9 @@ def owned_page(uid: str, limit: int, page_token: str | None) -> Page:
         cursor = _cursor(page_token)
         query = query.where(filter=FieldFilter("created_at", "<=", cursor["created_at"]))
     found: list[tuple[str, dict[str, Any]]] = []
-    for snapshot in query.stream():
+    # One more than the page tells whether there is a next one; the cursor's own instant may
+    # repeat a few documents already served (skipped below), so read a few beyond that.
+    for snapshot in query.limit(limit + 1 + _CURSOR_TIES).stream():
         document = snapshot.to_dict()
         if page_token and document["created_at"] == cursor["created_at"] and snapshot.id >= cursor["key"]:
             continue  # the same instant as the cursor: keys order ties, so skip those already served
@@ -374,7 +392,7 @@ def _finish(
     if recorded == generation and doc.get("status") in FINISHED:
         return Transition("duplicate", doc)
     marker = _finish_marker(key, generation)
-    if not _guarded_create(marker, {"status": fields["status"], "at": now()}):
+    if not _guarded_create(marker, {"status": fields["status"], "at": now(), "expire_at": expire_at()}):
         return Transition("duplicate", _read(ref)[1])
     at = now()
     try:

@@ -11,6 +11,7 @@ import pytest
 
 from coughcloud.cli import main
 from shared.config import settings
+from shared.names import result_key
 from shared.pipeline import results
 from tests.unit.pipeline_support import Pipeline
 
@@ -26,10 +27,16 @@ def write_results(pipeline: Pipeline) -> None:
         "b": {"status": "done", "label": "wet", "model": model, "timings": {"inference_ms": 4.0}},
         "c": {"status": "failed", "error": {"code": "too_short", "message": "m"}, "timings": {}},
     }
-    for key, fields in documents.items():
-        collection.document(key).set({**fields, "created_at": now, "updated_at": now})
+    for name, fields in documents.items():
+        key = result_key("uploads", name)  # as the pipeline names them: spread over the shards
+        collection.document(key).set(
+            {**fields, "shard": results.shard_of(key), "created_at": now, "updated_at": now}
+        )
+    assert len({results.shard_of(result_key("uploads", name)) for name in documents}) > 1
     old = now - timedelta(minutes=30)
-    collection.document("old").set({"status": "failed", "error": {"code": "internal"}, "updated_at": old})
+    old_key = result_key("uploads", "old")
+    fields = {"status": "failed", "error": {"code": "internal"}, "updated_at": old}
+    collection.document(old_key).set({**fields, "shard": results.shard_of(old_key)})
 
 
 def env_file(tmp_path: Path) -> Path:

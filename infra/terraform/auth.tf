@@ -17,6 +17,10 @@ locals {
 
 resource "google_identity_platform_config" "auth" {
   project = var.project_id
+  # Every first visit signs in anonymously, and a project holds at most 100 million anonymous
+  # accounts (Identity Platform quotas): anonymous accounts not upgraded to email are deleted
+  # after 30 days, when their recordings are erased anyway (retention_days).
+  autodelete_anonymous_users = true
   authorized_domains = distinct(concat(
     ["localhost", local.firebase_auth_domain, "${var.project_id}.web.app"],
     [for origin in local.web_origins : regex("^https?://([^/:]+)", origin)[0]],

@@ -50,7 +50,8 @@ def pressures(outcome: Outcome, deployment: Deployment) -> list[Pressure]:
                 rejected=stage.rejected,
             )
         )
-    found.append(_documented("iam_sign_blob", rate * 60))
+    refused = sum(n for reason, n in outcome.failed_by.items() if reason.startswith("IAM signBlob"))
+    found.append(dataclasses.replace(_documented("iam_sign_blob", rate * 60), rejected=refused))
     found.append(_documented("gcs_initial_writes", rate))
     ranges = sequential_index_ranges(deployment)
     if ranges < math.inf:

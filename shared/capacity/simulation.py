@@ -71,7 +71,7 @@ class Weighted:
         running = 0.0
         for value, weight in ordered:
             running += weight
-            if running >= q * total - EPS:
+            if running > q * total + EPS:
                 return value
         return ordered[-1][0]
 
@@ -215,7 +215,7 @@ class RateCap:
         self.window, self.used = -1, 0.0
 
     def admit(self, now: float, count: float) -> float:
-        window = int(now // self.window_s)
+        window = math.floor(now / self.window_s + 1e-6)  # the clock adds up 50 ms steps: absorb the drift
         if window != self.window:
             self.window, self.used = window, 0.0
         admitted = max(0.0, min(count, self.allowance - self.used))

@@ -325,8 +325,11 @@ class Simulation:
         if cohort.service == "upload_url":
             self.out.fail("results_api full: POST /uploads answered 429", cohort.count)
         else:
-            self.page_stopped[cohort.origin] = self.page_stopped.get(cohort.origin, 0.0) + cohort.count
-            self.out.fail("results_api full: a poll answered 429 (the page stops)", cohort.count)
+            # A page may have a second poll out before the first is answered: each page stops once.
+            stopped = self.page_stopped.get(cohort.origin, 0.0)
+            count = min(cohort.count, self.uploaded[cohort.origin] - stopped)
+            self.page_stopped[cohort.origin] = stopped + count
+            self.out.fail("results_api full: a poll answered 429 (the page stops)", count)
 
     def _preprocessed(self, cohort: Cohort) -> None:
         self.predict.submit(Cohort(cohort.origin, cohort.count))

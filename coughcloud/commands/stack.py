@@ -26,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         help="seconds the functions cache the model pointer (MODEL_POINTER_TTL_S)",
     )
+    up.add_argument(
+        "--threads",
+        type=int,
+        help="request threads per function process (default: functions-framework's, 4 per CPU)",
+    )
     down = subparsers.add_parser("down", help="stop a stack started with `coughcloud up --detach`")
     for parser in (up, down):
         parser.add_argument(
@@ -42,6 +47,7 @@ def _options(args: argparse.Namespace) -> StackOptions:
         retry_base_s=args.retry_base,
         retry_max_s=args.retry_max,
         pointer_ttl_s=args.pointer_ttl,
+        threads=args.threads,
     )
 
 

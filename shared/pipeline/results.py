@@ -45,6 +45,7 @@ _APP_NAME = "coughcloud-results"
 # collection with a rising indexed value at 500 writes a second, each range separately
 # (infra/terraform/firestore.tf indexes (shard, updated_at) and nothing else on updated_at).
 STATS_SHARDS = 16
+STATS_PAGE = 500  # documents per read of a time-range query
 # Documents of one owner created in the same instant as a page cursor, read past a page.
 _CURSOR_TIES = 8
 
@@ -141,13 +142,24 @@ def get(key: str) -> dict[str, Any] | None:
 
 
 def updated_since(cutoff: datetime) -> list[dict[str, Any]]:
-    """Every result document written at or after `cutoff` (`coughcloud stats`), shard by shard."""
+    """Every result document written at or after `cutoff` (`coughcloud stats`), shard by shard,
+    read in pages of STATS_PAGE (no one read holds a whole collection)."""
     collection = _db().collection(settings().RESULTS_COLLECTION)
     found = []
     for shard in range(STATS_SHARDS):
-        query = collection.where(filter=FieldFilter("shard", "==", shard))
-        query = query.where(filter=FieldFilter("updated_at", ">=", cutoff))
-        found += [snapshot.to_dict() for snapshot in query.stream()]
+        shard_query = collection.where(filter=FieldFilter("shard", "==", shard))
+        # The next page starts at the last time read (a filter: the emulator has no cursors),
+        # skipping the documents of that instant already read.
+        since, seen = cutoff, set()
+        while True:
+            query = shard_query.where(filter=FieldFilter("updated_at", ">=", since)).order_by("updated_at")
+            page = list(query.limit(STATS_PAGE).stream())
+            fresh = [snapshot for snapshot in page if snapshot.id not in seen]
+            found += [snapshot.to_dict() for snapshot in fresh]
+            if len(page) < STATS_PAGE or not fresh:
+                break
+            since = page[-1].get("updated_at")
+            seen = {snapshot.id for snapshot in page if snapshot.get("updated_at") == since}
     return found
 
 

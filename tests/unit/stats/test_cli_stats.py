@@ -68,6 +68,19 @@ def test_stats_reads_the_window_from_firestore_and_plots(
     assert table.startswith("4 results updated") and "internal" in table
 
 
+def test_stats_reads_a_shard_in_pages(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    collection = results._db().collection(settings().RESULTS_COLLECTION)
+    now = results.now()
+    keys = [k for k in (result_key("uploads", f"page-{i}") for i in range(200)) if results.shard_of(k) == 3][
+        :5
+    ]
+    for i, key in enumerate(keys):
+        collection.document(key).set({"status": "done", "shard": 3, "updated_at": now + timedelta(seconds=i)})
+    monkeypatch.setattr(results, "STATS_PAGE", 2)  # five documents: three reads of the shard
+    found = [d for d in results.updated_since(now) if d.get("shard") == 3]
+    assert len(found) >= 5 and sorted(d["updated_at"] for d in found) == [d["updated_at"] for d in found]
+
+
 def test_stats_refuses_a_window_that_is_not_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["stats", "--minutes", "0"])

@@ -182,10 +182,10 @@ ASSUMPTIONS: dict[str, Assumption] = {
         0.008, "s", "results_api's Python work per request at one full core (Flask, JSON, token parsing)"
     ),
     "polls_check_revocation": Assumption(
-        0,
+        1,
         "flag",
-        "1: every poll looks the token's account up (check_revoked) as well; 0: only erasure, feedback and "
-        "sign-in freshness do (shared/accounts/ owns the policy)",
+        "1: every poll looks the token's account up (verify_id_token(check_revoked=True) on every call, as "
+        "shared/accounts/identity.py does now); 0: only erasure, feedback and sign-in freshness do",
     ),
     "tick_s": Assumption(
         0.05, "s", "the simulation's time step: arrivals, queues and scaling move in 50 ms steps"

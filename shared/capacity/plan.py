@@ -11,7 +11,7 @@ from typing import Any
 from shared.capacity.deployment import TF_DIR, Deployment, cost_script, resources, sequential_index_ranges
 from shared.capacity.limits import LIMITS, Limit
 from shared.capacity.service_times import Measured, read
-from shared.capacity.simulation import Outcome, Stage, polls_until, simulate
+from shared.capacity.simulation import Outcome, Stage, simulate
 
 MONTH_S = 730 * 3600
 
@@ -78,21 +78,10 @@ def _instances_needed(stage: Stage, rate: float, outcome: Outcome) -> float:
     """Instances the rate keeps busy at the stage's concurrency when nothing queues (the demand)."""
     vcpu = stage.sizing.vcpu
     if stage.name == "results_api":
-        busy = rate * sum(
-            n * stage.services[kind].seconds(vcpu) for kind, n in unloaded_calls(outcome).items()
-        )
+        busy = rate * sum(n * stage.services[kind].seconds(vcpu) for kind, n in outcome.api_calls.items())
     else:
         busy = rate * next(iter(stage.services.values())).seconds(vcpu)
     return busy / stage.slots
-
-
-def unloaded_calls(outcome: Outcome) -> dict[str, float]:
-    """results_api calls per upload when nothing queues: one POST, and polls until the pipeline answers."""
-    pipeline_s = sum(
-        outcome.stages[name].services[name].seconds(outcome.stages[name].sizing.vcpu)
-        for name in ("preprocess", "predict")
-    )
-    return {"upload_url": 1.0, "poll": float(polls_until(pipeline_s))}
 
 
 def cost(outcome: Outcome, deployment: Deployment) -> dict[str, float]:
@@ -175,6 +164,7 @@ def summarize(outcome: Outcome, deployment: Deployment) -> dict[str, Any]:
         "failed_by": {reason: round(n) for reason, n in outcome.failed_by.items() if round(n)},
         "p50_s": _seconds(outcome.end_to_end.quantile(0.5)),
         "p99_s": _seconds(outcome.end_to_end.quantile(0.99)),
+        "firestore_wait_p99_s": _seconds(outcome.firestore_delay.quantile(0.99)),
         "bottleneck": _pressure_json(top),
         "pressures": [_pressure_json(p) for p in ranked],
         "stages": stages,
@@ -220,6 +210,11 @@ def format_table(result: dict[str, Any]) -> str:
         f" {result['polls_per_upload']:.1f} polls per upload",
         f"  uploads failed by overload: {result['failed_uploads']:,}",
     ]
+    if result["firestore_wait_p99_s"] > 0:
+        lines.insert(
+            -1,
+            f"  result writes queued at Firestore's limit: p99 {result['firestore_wait_p99_s']:.2f} s",
+        )
     lines += [f"    {n:,}  {reason}" for reason, n in result["failed_by"].items()]
     b = result["bottleneck"]
     verb = "bites" if b["bites"] else "is next"

@@ -21,8 +21,8 @@ RESULTS_DIR = Path(__file__).resolve().parents[2] / "bench" / "results"
 # Google calls per request, from the code: preprocess reads the object, claims the result
 # (a read and a create), records features_ready and features_published, publishes the
 # features; predict reads the result, creates the finished marker, updates the result and
-# publishes it; POST /uploads writes the ownership claim; a poll reads the result.
-GOOGLE_CALLS = {"preprocess": 6, "predict": 4, "upload_url": 1, "poll": 1}
+# publishes it; POST /uploads signs a URL (its own call, sign_blob_s); a poll reads the result.
+GOOGLE_CALLS = {"preprocess": 6, "predict": 4, "upload_url": 0, "poll": 1}
 Z99 = 2.326  # the standard normal's 99th percentile
 
 

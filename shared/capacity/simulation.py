@@ -234,6 +234,7 @@ class Outcome:
     stages: dict[str, Stage] = field(default_factory=dict)
     polls: float = 0.0
     firestore_delay: Weighted = field(default_factory=Weighted)
+    api_calls: dict[str, float] = field(default_factory=dict)
     seconds_simulated: float = 0.0
 
     def fail(self, reason: str, count: float) -> None:
@@ -270,29 +271,35 @@ class Simulation:
         steady = self.burst_s is None
         env = self.env
 
-        def warm(name: str, service: ServiceTime) -> int:
-            """A steady rate meets the instances it needs already started."""
+        def warm(name: str, services: dict[str, float]) -> int:
+            """A steady rate meets the instances it needs already started (`services`: calls per upload)."""
             if not steady:
                 return 0
             s = sizing[name]
-            need = self.rate * service.seconds(s.vcpu) * (1 + 8 * (name == "results_api"))
-            return min(s.max_instances, math.ceil(need / _slots_per_instance(s, service)))
+            need = self.rate * sum(n * m.service[kind].seconds(s.vcpu) for kind, n in services.items())
+            return min(
+                s.max_instances, math.ceil(need / _slots_per_instance(s, m.service[next(iter(services))]))
+            )
 
+        pipeline_s = sum(m.service[name].seconds(sizing[name].vcpu) for name in ("preprocess", "predict"))
+        # results_api calls per upload when nothing queues: one POST, and polls until the answer.
+        self.out.api_calls = {"poll": float(polls_until(pipeline_s)), "upload_url": 1.0}
         api_services = {"poll": m.service["poll"], "upload_url": m.service["upload_url"]}
         self.api = Stage(
             env, "results_api", sizing["results_api"], api_services,
             m.cold_start_s("results_api", sizing["results_api"].vcpu),
-            self._api_done, self._api_rejected, warm("results_api", m.service["poll"]),
+            self._api_done, self._api_rejected,
+            warm("results_api", self.out.api_calls),
         )  # fmt: skip
         self.preprocess = Stage(
             env, "preprocess", sizing["preprocess"], {"preprocess": m.service["preprocess"]},
             m.cold_start_s("preprocess", sizing["preprocess"].vcpu),
-            self._preprocessed, self._event_rejected, warm("preprocess", m.service["preprocess"]),
+            self._preprocessed, self._event_rejected, warm("preprocess", {"preprocess": 1}),
         )  # fmt: skip
         self.predict = Stage(
             env, "predict", sizing["predict"], {"predict": m.service["predict"]},
             m.cold_start_s("predict", sizing["predict"].vcpu),
-            self._predicted, self._push_rejected, warm("predict", m.service["predict"]),
+            self._predicted, self._push_rejected, warm("predict", {"predict": 1}),
         )  # fmt: skip
         self.out.stages = {s.name: s for s in (self.api, self.preprocess, self.predict)}
         # An upload's 99th percentile adds each pipeline stage's slow tail to its queueing.
@@ -340,7 +347,7 @@ class Simulation:
         wait = min(high, low * 2 ** (cohort.attempt - 1))
         if self.env.now + wait - self.arrived_at[cohort.origin] > limit("eventarc_retry_window"):
             self.out.fail("Eventarc gave up (24 h)", cohort.count)
-            self._finish(cohort, done=False)
+            self._final(cohort)
             return
         self.env.process(
             self._retry(self.preprocess, Cohort(cohort.origin, cohort.count, cohort.attempt + 1), wait)
@@ -351,7 +358,7 @@ class Simulation:
         d = self.deployment
         if cohort.attempt >= d.max_delivery_attempts:
             self.out.fail("dead-lettered after max_delivery_attempts (predict full)", cohort.count)
-            self._finish(cohort, done=False)
+            self._final(cohort)
             return
         wait = min(d.push_max_backoff_s, d.push_min_backoff_s * 2 ** (cohort.attempt - 1))
         self.env.process(
@@ -376,9 +383,10 @@ class Simulation:
         latency = self.env.now - self.arrived_at[cohort.origin]
         self.out.end_to_end.add(latency, cohort.count * 0.99)
         self.out.end_to_end.add(latency + self.spread_s, cohort.count * 0.01)
-        self._finish(cohort, done=True)
+        self._final(cohort)
 
-    def _finish(self, cohort: Cohort, done: bool) -> None:
+    def _final(self, cohort: Cohort) -> None:
+        """The uploads' results are final (done or failed): their pages stop polling."""
         self.finished[cohort.origin] += cohort.count
 
     def _page(self, origin: int, count: float):

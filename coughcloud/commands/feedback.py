@@ -13,10 +13,12 @@ import csv
 import mimetypes
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from coughcloud.commands.client import add_target_argument, configure_target
+from shared.pipeline import results
 from shared.registry import feedback
 
 COLUMNS = ("uuid", "cough_type", "cough_detected", "name", "model_label", "model_version", "feedback_at")
@@ -27,8 +29,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="write labelled recordings as a COUGHVID-like folder")
     export.add_argument("directory", type=Path, metavar="DIR")
+    export.add_argument(
+        "--days", type=_days, default=None, help="only labels of the last N days (default: all)"
+    )
     add_target_argument(export)
     export.set_defaults(func=run_export)
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not days > 0:
+        raise argparse.ArgumentTypeError(f"the time range must be positive, not {text}")
+    return days
 
 
 def _extension(document: dict[str, Any]) -> str:
@@ -65,7 +80,8 @@ def run_export(args: argparse.Namespace) -> int:
     with (args.directory / "metadata_compiled.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
-        for key, document in feedback.labelled():
+        since = results.now() - timedelta(days=args.days) if args.days else feedback.EPOCH
+        for key, document in feedback.labelled(since):
             blob = client.bucket(document["bucket"]).blob(document["name"], generation=document["generation"])
             try:
                 data = blob.download_as_bytes()

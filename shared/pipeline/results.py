@@ -23,6 +23,7 @@ import contextlib
 import functools
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -45,7 +46,7 @@ _APP_NAME = "coughcloud-results"
 # collection with a rising indexed value at 500 writes a second, each range separately
 # (infra/terraform/firestore.tf indexes (shard, updated_at) and nothing else on updated_at).
 STATS_SHARDS = 16
-STATS_PAGE = 500  # documents per read of a time-range query
+TIME_PAGE = 500  # documents per read of a time-range query
 # Documents of one owner created in the same instant as a page cursor, read past a page.
 _CURSOR_TIES = 8
 
@@ -142,25 +143,30 @@ def get(key: str) -> dict[str, Any] | None:
 
 
 def updated_since(cutoff: datetime) -> list[dict[str, Any]]:
-    """Every result document written at or after `cutoff` (`coughcloud stats`), shard by shard,
-    read in pages of STATS_PAGE (no one read holds a whole collection)."""
+    """Every result document written at or after `cutoff` (`coughcloud stats`), shard by shard."""
     collection = _db().collection(settings().RESULTS_COLLECTION)
     found = []
     for shard in range(STATS_SHARDS):
         shard_query = collection.where(filter=FieldFilter("shard", "==", shard))
-        # The next page starts at the last time read (a filter: the emulator has no cursors),
-        # skipping the documents of that instant already read.
-        since, seen = cutoff, set()
-        while True:
-            query = shard_query.where(filter=FieldFilter("updated_at", ">=", since)).order_by("updated_at")
-            page = list(query.limit(STATS_PAGE).stream())
-            fresh = [snapshot for snapshot in page if snapshot.id not in seen]
-            found += [snapshot.to_dict() for snapshot in fresh]
-            if len(page) < STATS_PAGE or not fresh:
-                break
-            since = page[-1].get("updated_at")
-            seen = {snapshot.id for snapshot in page if snapshot.get("updated_at") == since}
+        found += [snapshot.to_dict() for snapshot in in_time_pages(shard_query, "updated_at", cutoff)]
     return found
+
+
+def in_time_pages(query: Any, field: str, since: Any) -> Iterator[DocumentSnapshot]:
+    """The documents of `query` whose `field` is at or after `since`, in time order, read in pages
+    of TIME_PAGE so no one read holds a whole collection. The next page starts at the last time
+    read (a filter: the emulator has no cursors), skipping that instant's documents already read."""
+    size = TIME_PAGE
+    seen: set[str] = set()
+    while True:
+        ranged = query.where(filter=FieldFilter(field, ">=", since)).order_by(field)
+        page = list(ranged.limit(size).stream())
+        fresh = [snapshot for snapshot in page if snapshot.id not in seen]
+        yield from fresh
+        if len(page) < size or not fresh:
+            return
+        since = page[-1].get(field)
+        seen = {snapshot.id for snapshot in page if snapshot.get(field) == since}
 
 
 class BadPageToken(ValueError):

@@ -4,6 +4,7 @@ training/coughvid.py loads with those labels; unlabelled and vanished recordings
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,23 @@ def test_labelled_recordings_become_a_training_set(
     by_file = {Path(clip.source).stem: clip.label for clip in clips}
     assert by_file == {uploads[name].key: label for name, label in labels.items()}
     assert sorted(b.name for b in pipeline.storage_client.list_blobs(pipeline.bucket)) == before
+
+
+def test_export_reads_only_the_time_range_asked_in_pages(
+    pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads = {name: result(pipeline, name) for name in ("old.wav", "new1.wav", "new2.wav", "new3.wav")}
+    for upload in uploads.values():
+        feedback.record(upload.key, "wet")
+    collection = results.db().collection(os.environ["RESULTS_COLLECTION"])
+    long_ago = results.now() - timedelta(days=10)
+    collection.document(uploads["old.wav"].key).update({"feedback_at": long_ago, "feedback.at": long_ago})
+    monkeypatch.setattr(results, "TIME_PAGE", 2)  # three labels in range: two reads
+
+    target = tmp_path / "target.env"
+    keys = ("GOOGLE_CLOUD_PROJECT", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "RESULTS_COLLECTION")
+    target.write_text("".join(f"{key}={os.environ[key]}\n" for key in keys))
+    assert main(["feedback", "export", str(tmp_path / "recent"), "--days", "7", "--env", str(target)]) == 0
+    assert "wrote 3 labelled recordings (wet 3)" in capsys.readouterr().out
+    assert main(["feedback", "export", str(tmp_path / "all"), "--env", str(target)]) == 0
+    assert "wrote 4 labelled recordings (wet 4)" in capsys.readouterr().out

@@ -76,7 +76,7 @@ def test_stats_reads_a_shard_in_pages(pipeline: Pipeline, monkeypatch: pytest.Mo
     ]
     for i, key in enumerate(keys):
         collection.document(key).set({"status": "done", "shard": 3, "updated_at": now + timedelta(seconds=i)})
-    monkeypatch.setattr(results, "STATS_PAGE", 2)  # five documents: three reads of the shard
+    monkeypatch.setattr(results, "TIME_PAGE", 2)  # five documents: three reads of the shard
     found = [d for d in results.updated_since(now) if d.get("shard") == 3]
     assert len(found) >= 5 and sorted(d["updated_at"] for d in found) == [d["updated_at"] for d in found]
 

@@ -25,7 +25,7 @@ class Pressure:
     allowed: float
     unit: str
     source: str
-    hard: bool = True  # past a guidance limit latency and errors rise while the platform adapts
+    kind: str = "hard"  # hard: requests fail past it; guidance: latency and errors rise; quota: ask first
     rejected: float = 0.0  # requests the simulation saw refused at this limit (a burst bites below 100%)
 
     @property
@@ -50,6 +50,19 @@ def pressures(outcome: Outcome, deployment: Deployment) -> list[Pressure]:
                 rejected=stage.rejected,
             )
         )
+    # Max instances above Cloud Run's default need the project's quota raised before deploying.
+    default = LIMITS["run_default_max_instances"]
+    busiest = max(outcome.stages.values(), key=lambda stage: stage.peak_instances)
+    found.append(
+        Pressure(
+            f"{default.what}: {busiest.name} started {busiest.peak_instances}",
+            busiest.peak_instances,
+            default.value,
+            default.unit,
+            default.source,
+            kind="quota",
+        )
+    )
     refused = sum(n for reason, n in outcome.failed_by.items() if reason.startswith("IAM signBlob"))
     found.append(dataclasses.replace(_documented("iam_sign_blob", rate * 60), rejected=refused))
     found.append(_documented("gcs_initial_writes", rate))
@@ -71,7 +84,8 @@ def pressures(outcome: Outcome, deployment: Deployment) -> list[Pressure]:
 
 def _documented(name: str, demand: float) -> Pressure:
     entry: Limit = LIMITS[name]
-    return Pressure(entry.what, demand, entry.value, entry.unit, entry.source, entry.hard)
+    kind = "hard" if entry.hard else "guidance"
+    return Pressure(entry.what, demand, entry.value, entry.unit, entry.source, kind)
 
 
 def _instances_needed(stage: Stage, rate: float, outcome: Outcome) -> float:
@@ -137,7 +151,8 @@ def plan(
 
 def summarize(outcome: Outcome, deployment: Deployment) -> dict[str, Any]:
     ranked = pressures(outcome, deployment)
-    hard = sorted((p for p in ranked if p.hard), key=lambda p: (p.rejected > 0, p.ratio), reverse=True)
+    # What bites first: a hard limit that refused requests, else the most pressed hard limit.
+    hard = sorted((p for p in ranked if p.kind == "hard"), key=lambda p: (p.rejected > 0, p.ratio))[::-1]
     top = hard[0] if hard else ranked[0]
     money = cost(outcome, deployment)
     stages = {
@@ -184,7 +199,7 @@ def _pressure_json(p: Pressure) -> dict[str, Any]:
         "unit": p.unit,
         "ratio": round(p.ratio, 3),
         "bites": p.ratio >= 1 or p.rejected > 0,
-        "hard": p.hard,
+        "kind": p.kind,
         "source": p.source,
     }
 
@@ -222,9 +237,10 @@ def format_table(result: dict[str, Any]) -> str:
         "",
         f"  what {verb} first: {b['limit']}: {b['demand']:,g} against {b['allowed']:,g} {b['unit']}"
         f" ({b['ratio']:.0%}; {b['source']})",
-        "  then (hard limits fail requests; guidance ones add latency and errors while the platform adapts):",
+        "  then (hard: requests fail past it; guidance: latency and errors rise while the platform adapts;"
+        " quota: raise it before deploying):",
         *(
-            f"    {p['ratio']:>7.0%}  {'hard' if p['hard'] else 'guidance'}: {p['limit']} ({p['source']})"
+            f"    {p['ratio']:>7.0%}  {p['kind']}: {p['limit']} ({p['source']})"
             for p in result["pressures"]
             if p["limit"] != b["limit"]
         ),

@@ -8,11 +8,15 @@
 locals {
   firebase_auth_domain = "${var.project_id}.firebaseapp.com"
   # What the page's config.json carries (web.tf); the key is public by nature, restricted below.
-  firebase_web_config = {
-    apiKey     = google_apikeys_key.web.key_string
-    authDomain = local.firebase_auth_domain
-    projectId  = var.project_id
-  }
+  firebase_web_config = merge(
+    {
+      apiKey     = google_apikeys_key.web.key_string
+      authDomain = local.firebase_auth_domain
+      projectId  = var.project_id
+    },
+    # With App Check on (app_check.tf) the page registers with it: its app id and site key.
+    local.app_check ? { appId = google_firebase_web_app.page[0].app_id, appCheckSiteKey = var.app_check_site_key } : {},
+  )
 }
 
 resource "google_identity_platform_config" "auth" {

@@ -93,6 +93,7 @@ locals {
         SIGNED_URL_EXPIRY_S     = tostring(var.signed_url_expiry_s)
         SIGNING_SERVICE_ACCOUNT = google_service_account.uploader.email
         MAX_UPLOAD_BYTES        = tostring(var.max_upload_bytes)
+        APP_CHECK_REQUIRED      = local.app_check ? "1" : "0" # app_check.tf
       }
     }
     dead_letter = {

@@ -42,6 +42,12 @@ variable "auth_authorized_domains" {
   default     = []
 }
 
+variable "app_check_site_key" {
+  description = "A score-based reCAPTCHA Enterprise site key for the page's domains: turns Firebase App Check on (app_check.tf), so results_api answers only the page. Empty: off."
+  type        = string
+  default     = ""
+}
+
 variable "model_name" {
   description = "Model folder name in the models bucket (`<name>/<version>/model.tflite` + `metadata.json`)."
   type        = string

@@ -22,6 +22,7 @@ from shared.accounts.ownership import ForeignName, owned_name
 from shared.config import settings
 from shared.errors import InputError
 from shared.faults import is_transient
+from shared.http import app_check
 from shared.http.cors import cors_headers, preflight_headers
 from shared.http.openapi import CONTENT_TYPE_PATTERN, openapi_document
 from shared.http.signing import signed_upload
@@ -261,6 +262,10 @@ def _dispatch(request: flask.Request) -> flask.Response:
         raise ApiError(405, "method_not_allowed", f"{path} allows {allow}.", {"Allow": allow})
     if path in PUBLIC_ROUTES:
         return handler(request, None)
+    try:
+        app_check.check(request.headers.get(app_check.HEADER))
+    except app_check.Unattested as error:
+        raise ApiError(401, "unattested", str(error)) from None
     uid = _authenticated_uid(request)
     unknown = sorted(set(request.args) - QUERY_PARAMETERS.get((path, request.method), frozenset()))
     if unknown:

@@ -26,7 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from bench.stack_io import RESULTS_DIR, Stack, TopicCounter, Uploaded, own_stack
+from bench.stack_io import (
+    RESULTS_DIR,
+    Stack,
+    TopicCounter,
+    Uploaded,
+    add_env_argument,
+    results_file,
+    target_stack,
+)
 from shared.config import settings
 from tests.fixtures.audio_files import sample_file
 
@@ -170,11 +178,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=float, default=None, help="steady uploads per second")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for results")
+    add_env_argument(parser)
     args = parser.parse_args(argv)
     run = f"load-{int(time.time())}"
     report: dict[str, Any] = {}
     series: dict[str, list[float]] = {}
-    with own_stack("bench-load") as stack:
+    with target_stack("bench-load", args.env) as stack:
         results = TopicCounter(stack, settings().RESULTS_TOPIC, "load-results")
         uploads, upload_s = burst(stack, args.burst, f"{run}/burst")
         t = time.monotonic()
@@ -207,9 +216,11 @@ def main(argv: list[str]) -> int:
         results.close()
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "load.json").write_text(json.dumps(report, indent=1))
-    plot(series, RESULTS_DIR / "load_latency.png")
-    print(f"wrote {RESULTS_DIR / 'load.json'} and {RESULTS_DIR / 'load_latency.png'}")
+    path = results_file("load", args.env)
+    path.write_text(json.dumps(report, indent=1))
+    chart = path.with_name(path.stem.replace("load", "load_latency", 1) + ".png")
+    plot(series, chart)
+    print(f"wrote {path} and {chart}")
     return 0 if report["burst"]["lost"] == 0 and report["steady"]["lost"] == 0 else 1
 
 

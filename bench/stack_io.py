@@ -7,7 +7,9 @@ Google client and `shared.config.settings()` in this process point at its emulat
 
 from __future__ import annotations
 
+import argparse
 import functools
+import json
 import os
 import signal
 import threading
@@ -25,6 +27,7 @@ from local_stack import processes
 from local_stack.functions import start_function
 from local_stack.processes import LOCAL_DIR, Child
 from local_stack.stack import StackOptions, start_detached, stop_detached
+from local_stack.stack_env import read_stack_env
 from shared.config import REPO_ROOT, settings
 from shared.names import result_key
 from shared.pipeline.messages import FINISHED
@@ -138,6 +141,45 @@ class Stack:
 
 
 @contextmanager
+def add_env_argument(parser: argparse.ArgumentParser) -> None:
+    """--env FILE, as the CLI takes it: load a running deployment instead of a stack of one's own."""
+    parser.add_argument(
+        "--env",
+        type=Path,
+        metavar="FILE",
+        help="KEY=VALUE file of a running deployment to load (a Google Cloud project after "
+        "`terraform apply`, or a local stack's .local/stack.env); default: start a local stack",
+    )
+
+
+@contextmanager
+def target_stack(name: str, env_file: Path | None) -> Iterator[Stack]:
+    """The stack a benchmark loads: its own (`own_stack`), or the deployment `env_file` names.
+
+    Against a deployment the official clients use its project with the caller's credentials
+    (Application Default Credentials), or the emulators the file names; nothing is started or
+    stopped. Its processes are known only for a local stack (stack.json beside the file).
+    """
+    if env_file is None:
+        with own_stack(name) as stack:
+            yield stack
+        return
+    if not env_file.is_file():
+        raise SystemExit(f"--env: no file at {env_file}")
+    env = read_stack_env(env_file)
+    state_file = env_file.with_name("stack.json")
+    state = json.loads(state_file.read_text()) if state_file.is_file() else {}
+    os.environ.update(env)
+    settings.cache_clear()
+    yield Stack(env, state=state)
+
+
+def results_file(name: str, env_file: Path | None) -> Path:
+    """bench/results/<name>.json for the benchmark's own stack; <name>-<env file stem>.json for a
+    deployment, so a cloud run never replaces the local figures `coughcloud capacity` reads."""
+    return RESULTS_DIR / (f"{name}.json" if env_file is None else f"{name}-{env_file.stem}.json")
+
+
 def own_stack(name: str) -> Iterator[Stack]:
     """A fresh local stack for one benchmark (its own ports, state and logs under .local/<name>),
     started as `coughcloud up --detach` does and stopped, with anything restarted, at the end."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import HELD_DRAIN_S, QUIET_S, analyse, steady
-from bench.stack_io import RESULTS_DIR, Stack, TopicCounter, own_stack
+from bench.stack_io import RESULTS_DIR, Stack, TopicCounter, add_env_argument, results_file, target_stack
 from shared.config import settings
 
 TARGET_RATE = 50.0
@@ -46,7 +46,7 @@ def stack_processes(stack: Stack) -> dict[int, str]:
         for p in Path("/proc").iterdir()
         if p.name.isdigit() and (f := _stat(int(p.name)))
     }
-    parts = {c["pid"]: c["name"] for c in stack.state["children"]}
+    parts = {c["pid"]: c["name"] for c in stack.state.get("children", [])}  # none for a cloud project
     for pid, parent in parents.items():
         if parent in parts:
             parts[pid] = parts[parent]
@@ -108,11 +108,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="30,40,50,60,70,80,100", help="uploads per second, increasing")
     parser.add_argument("--seconds", type=float, default=60.0)
+    add_env_argument(parser)
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")]
     run = f"sustained-{int(time.time())}"
     steps: list[dict[str, Any]] = []
-    with own_stack("bench-sustained") as stack:
+    with target_stack("bench-sustained", args.env) as stack:
         results = TopicCounter(stack, settings().RESULTS_TOPIC, "sustained-results")
         for rate in rates:
             steps.append(step(stack, results, rate, args.seconds, f"{run}/{rate:g}"))
@@ -130,7 +131,7 @@ def main(argv: list[str]) -> int:
         "steps": steps,
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "sustained_rate.json").write_text(json.dumps(result, indent=2) + "\n")
+    results_file("sustained_rate", args.env).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "steps"}, indent=2))
     return 0
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "models": "models",
     "feedback": "feedback",
     "rescore": "rescore",
+    "capacity": "capacity",
 }
 
 

@@ -48,8 +48,24 @@ COLD_START_S = 0.77
 # The function this project replaces: Keras + librosa in one HTTP function, 1 GiB
 # (0.583 vCPU, the platform's pairing), 1.6–3 s for the one HTTP call that did everything.
 # The page polls GET /results after 250 ms, then ×1.5 (frontend_stub/src/lib/poll.js):
-# four polls cover the first two seconds.
-POLLS = 4
+# an upload answered in ~1.5 s (upload to result, deployed) takes about six polls
+# (`coughcloud capacity` counts them from each upload's simulated latency).
+POLLS = 6
+# What one upload costs around the functions, counted in the code (shared/pipeline/results.py):
+# Firestore writes: the claim (create), features_ready, features_published, the finished
+# marker (create) and done; reads: the two checks before the claim and finish, one per poll.
+FIRESTORE_WRITES_PER_UPLOAD = 5
+FIRESTORE_READS_PER_UPLOAD = 2
+# A 5 s clip's features message (20 MFCC x 501 frames float32 = 40 KB), as JSON with the
+# matrix in base64 (coughcloud.features.v1) or as a binary payload (v2), plus the result message.
+FEATURES_MESSAGE_BYTES = {"json-base64": 54_000, "binary": 41_000}
+RESULT_MESSAGE_BYTES = 1_500
+# Cloud Logging: entries one upload writes besides its HTTP request logs (the functions'
+# structured lines and the event deliveries' request logs), one request log per results_api
+# call, ~1 KB each; $0.50/GiB past the 50 GiB a month free (per project).
+LOG_ENTRIES_PER_UPLOAD = 8
+LOG_ENTRY_BYTES = 1_000
+PRICE_LOGGING_GIB = 0.50
 ORIGINAL = {"memory_gib": 1.0, "cpu": 0.583, "seconds": (1.6, 3.0)}
 
 
@@ -108,6 +124,16 @@ def idle_month_cost(s: Sizing) -> float:
     return MONTH_S * (s.vcpu * PRICE_IDLE_VCPU_S + s.memory_gib * PRICE_IDLE_GIB_S)
 
 
+def pubsub_cost(encoding: str) -> float:
+    """One upload's messages, each published once and delivered once."""
+    return 2 * (FEATURES_MESSAGE_BYTES[encoding] + RESULT_MESSAGE_BYTES) / 2**40 * PRICE_PUBSUB_TIB
+
+
+def logging_cost(api_calls_logged: float) -> float:
+    """One upload's log entries past the free allotment: its own, and its logged API calls."""
+    return (LOG_ENTRIES_PER_UPLOAD + api_calls_logged) * LOG_ENTRY_BYTES / 2**30 * PRICE_LOGGING_GIB
+
+
 def per_million(cost: float) -> str:
     return f"${cost * 1e6:,.2f}"
 
@@ -164,10 +190,13 @@ def report() -> str:
         "  around the functions (same for any design that stores results):",
     ]
     around = {
-        "Firestore 3 writes (received, features_ready, done)": 3 * PRICE_FIRESTORE_WRITE,
-        f"Firestore ~{2 + POLLS} reads (2 checks, {POLLS} polls)": (2 + POLLS) * PRICE_FIRESTORE_READ,
+        f"Firestore {FIRESTORE_WRITES_PER_UPLOAD} writes (claim, features_ready, features_published, marker,"
+        " done)": FIRESTORE_WRITES_PER_UPLOAD * PRICE_FIRESTORE_WRITE,
+        f"Firestore {FIRESTORE_READS_PER_UPLOAD + POLLS} reads ({FIRESTORE_READS_PER_UPLOAD} checks,"
+        f" {POLLS} polls)": (FIRESTORE_READS_PER_UPLOAD + POLLS) * PRICE_FIRESTORE_READ,
         "Cloud Storage 1 PUT + 1 GET": PRICE_STORAGE_CLASS_A + PRICE_STORAGE_CLASS_B,
-        "Pub/Sub ~12 KB published + delivered (features ~10 KB)": 24e3 / 2**40 * PRICE_PUBSUB_TIB,
+        "Pub/Sub features (binary) + result, published and delivered": pubsub_cost("binary"),
+        f"Cloud Logging {LOG_ENTRIES_PER_UPLOAD} entries + 1 per API call (polls excluded)": logging_cost(1),
     }
     for item, cost in around.items():
         lines.append(f"    {item}: {per_million(cost)}")

@@ -45,6 +45,9 @@ class StackOptions:
     pointer_ttl_s: float | None = None
     # A model folder to serve as the champion (`up --model DIR`); None: the shipped versions.
     model_dir: Path | None = None
+    # Request threads per function process (functions-framework's gunicorn THREADS; None: its
+    # default, 4 per CPU). Cloud Run with concurrency N sends up to N requests at once.
+    threads: int | None = None
 
     @property
     def stack_env(self) -> Path:
@@ -74,6 +77,8 @@ class StackOptions:
             args += ["--pointer-ttl", str(self.pointer_ttl_s)]
         if self.model_dir is not None:
             args += ["--model", str(self.model_dir)]
+        if self.threads is not None:
+            args += ["--threads", str(self.threads)]
         return args
 
 
@@ -188,6 +193,8 @@ def start_stack(options: StackOptions) -> Stack:
         env = _stack_env(config, emulators, auth, urls, resources.model_uri(config, model_dir), key)
         if options.pointer_ttl_s is not None:
             env["MODEL_POINTER_TTL_S"] = str(options.pointer_ttl_s)
+        if options.threads is not None:
+            env["THREADS"] = str(options.threads)
         # The page's own origin, under either of the names a person may type for it.
         page = [urls["frontend"], urls["frontend"].replace("127.0.0.1", "localhost")]
         origins = [*page, *options.extra_cors_origins, *config.cors_origins]

@@ -55,6 +55,8 @@ class Settings:
     DECODE_TIMEOUT_S: float = 10.0
     # The HTTP reader.
     CORS_ALLOWED_ORIGINS: str = ""
+    # 1: every API call needs a Firebase App Check token (shared/http/app_check.py); 0: off.
+    APP_CHECK_REQUIRED: int = 0
     SIGNED_URL_EXPIRY_S: int = 900
     # Warm-up (POST /warm, POST /uploads): the functions results_api starts ahead of an upload
     # (empty: not warmed) and how often one results_api instance may warm each, at most.

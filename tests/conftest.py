@@ -40,6 +40,7 @@ TEST_STACK = StackOptions(
     retry_base_s=0.25,
     retry_max_s=2.0,
     pointer_ttl_s=1.0,  # model lifecycle tests see a change within a second
+    threads=8,  # requests at once per function process (the thread-safety test relies on it)
 )
 
 

@@ -15,12 +15,14 @@ import csv
 import mimetypes
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from coughcloud.commands.client import add_target_argument, configure_target
 from shared.errors import ModelError
 from shared.ml.labels import LABEL_PATTERN, LabelSet
+from shared.pipeline import results
 from shared.registry import artifacts, feedback
 from shared.registry.artifacts import Registry, default_location
 from shared.registry.pointer import Refusal
@@ -45,8 +47,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="write labelled recordings as a COUGHVID-like folder")
     export.add_argument("directory", type=Path, metavar="DIR")
+    export.add_argument(
+        "--days", type=_days, default=None, help="only labels of the last N days (default: all)"
+    )
     add_target_argument(export)
     export.set_defaults(func=run_export)
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not days > 0:
+        raise argparse.ArgumentTypeError(f"the time range must be positive, not {text}")
+    return days
 
 
 def _extension(document: dict[str, Any]) -> str:
@@ -113,7 +128,8 @@ def run_export(args: argparse.Namespace) -> int:
     with (args.directory / "metadata_compiled.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
-        for key, document in feedback.labelled():
+        since = results.now() - timedelta(days=args.days) if args.days else feedback.EPOCH
+        for key, document in feedback.labelled(since):
             label = str(document["feedback"].get("label"))
             if not LABEL_PATTERN.fullmatch(label):  # it names a folder: nothing but a label name
                 skipped["feedback label is not a label name"] += 1

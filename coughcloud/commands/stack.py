@@ -30,8 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model",
         type=Path,
         metavar="DIR",
-        help="serve this model folder (model.tflite + metadata.json) as the champion, in a registry of "
-        "its own name, instead of the shipped versions",
+        help="serve this model folder (metadata.json + the model file it names) as the champion, in a "
+        "registry of its own name, instead of the shipped versions",
+    )
+    up.add_argument(
+        "--threads",
+        type=int,
+        help="request threads per function process (default: functions-framework's, 4 per CPU)",
     )
     down = subparsers.add_parser("down", help="stop a stack started with `coughcloud up --detach`")
     for parser in (up, down):
@@ -50,6 +55,7 @@ def _options(args: argparse.Namespace) -> StackOptions:
         retry_max_s=args.retry_max,
         pointer_ttl_s=args.pointer_ttl,
         model_dir=args.model.resolve() if args.model else None,
+        threads=args.threads,
     )
 
 

@@ -45,6 +45,15 @@ test("config: the API URL without trailing slashes, and the Firebase settings as
   assert.deepEqual(config.firebase, firebase);
 });
 
+test("with App Check on every call also carries its token; off, no such header is sent", async () => {
+  const calls = fakeFetch(() => json(200, { status: "done" }));
+  await createApi("http://api", tokens().getIdToken, async () => "app-check-1").getResult("web/x.wav");
+  await api().getResult("web/x.wav");
+  assert.equal(calls[0].init.headers["X-Firebase-AppCheck"], "app-check-1");
+  assert.equal(authorization(calls[0]), "Bearer token-1");
+  assert.equal("X-Firebase-AppCheck" in calls[1].init.headers, false);
+});
+
 test("config: missing or without apiUrl is a config error", async () => {
   fakeFetch(() => json(404, {}));
   await assert.rejects(loadConfig(), (err) => err instanceof ApiError && err.kind === "config");

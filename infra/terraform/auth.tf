@@ -8,15 +8,23 @@
 locals {
   firebase_auth_domain = "${var.project_id}.firebaseapp.com"
   # What the page's config.json carries (web.tf); the key is public by nature, restricted below.
-  firebase_web_config = {
-    apiKey     = google_apikeys_key.web.key_string
-    authDomain = local.firebase_auth_domain
-    projectId  = var.project_id
-  }
+  firebase_web_config = merge(
+    {
+      apiKey     = google_apikeys_key.web.key_string
+      authDomain = local.firebase_auth_domain
+      projectId  = var.project_id
+    },
+    # With App Check on (app_check.tf) the page registers with it: its app id and site key.
+    local.app_check ? { appId = google_firebase_web_app.page[0].app_id, appCheckSiteKey = var.app_check_site_key } : {},
+  )
 }
 
 resource "google_identity_platform_config" "auth" {
   project = var.project_id
+  # Every first visit signs in anonymously, and a project holds at most 100 million anonymous
+  # accounts (Identity Platform quotas): anonymous accounts not upgraded to email are deleted
+  # after 30 days, when their recordings are erased anyway (retention_days).
+  autodelete_anonymous_users = true
   authorized_domains = distinct(concat(
     ["localhost", local.firebase_auth_domain, "${var.project_id}.web.app"],
     [for origin in local.web_origins : regex("^https?://([^/:]+)", origin)[0]],

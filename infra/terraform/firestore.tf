@@ -30,10 +30,50 @@ resource "google_firestore_index" "results_by_owner" {
   }
 }
 
+# `coughcloud stats` reads the results updated in a time range. updated_at only ever rises,
+# and Firestore caps writes to a collection with a rising indexed value at 500 a second
+# (a result is written 4-5 times), so the range is read through `shard` (0..15, from the
+# key; shared/pipeline/results.py): each shard's updated_at is its own range, 16 x 500.
+resource "google_firestore_index" "results_by_shard_updated" {
+  database    = google_firestore_database.default.name
+  collection  = "results"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "shard"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "updated_at"
+    order      = "ASCENDING"
+  }
+}
+
+locals {
+  # Fields of results/{key} no query filters or orders on by themselves: rising values
+  # (created_at, updated_at and generation: each would cap the collection at 500 writes a
+  # second) and maps (every key of a map is indexed, a cost per write). The composite
+  # indexes above still hold created_at and updated_at for the queries that need them.
+  results_unindexed_fields = [
+    "created_at", "updated_at", "generation", "timings", "probabilities", "audio", "model",
+    "shadow", "scores", "feedback",
+  ]
+}
+
+resource "google_firestore_field" "results_unindexed" {
+  for_each   = toset(local.results_unindexed_fields)
+  database   = google_firestore_database.default.name
+  collection = "results"
+  field      = each.key
+
+  # No single-field index at all (an empty index_config is an exemption).
+  index_config {}
+}
+
 # Retention: Firestore deletes a result (typically within a day) once its expire_at (created
-# + RETENTION_DAYS, written by the pipeline) has passed. The TTL deletes the document only;
-# its `finished/*` markers are tiny and hold no personal data (a status and a time), and an
-# owner's erasure removes them with the document.
+# + RETENTION_DAYS, written by the pipeline) has passed. The TTL deletes the document only:
+# its `finished/*` markers (a status and a time) carry their own expire_at, with a TTL of
+# their own below, and an owner's erasure removes them with the document.
 resource "google_firestore_field" "results_expire_at" {
   database   = google_firestore_database.default.name
   collection = "results"
@@ -49,6 +89,14 @@ resource "google_firestore_field" "results_expire_at" {
 resource "google_firestore_field" "tombstones_expire_at" {
   database   = google_firestore_database.default.name
   collection = "tombstones"
+  field      = "expire_at"
+
+  ttl_config {}
+}
+
+resource "google_firestore_field" "finished_expire_at" {
+  database   = google_firestore_database.default.name
+  collection = "finished" # the collection group of every results/{key}/finished/{generation}
   field      = "expire_at"
 
   ttl_config {}

@@ -14,14 +14,19 @@ locals {
     RETENTION_DAYS       = tostring(var.retention_days) # expire_at of every result written
   }
 
-  # Sizing. Serving imports numpy, LiteRT (predict), soundfile/soxr/PyAV (preprocess), Flask
-  # and the Google clients (~90 MB RSS; no TensorFlow), and one call is ~10–30 ms of CPU at
-  # 1 vCPU, so the pipeline functions take the platform's 512 MiB / 0.333 vCPU pair: a call
-  # still fits Cloud Run's 100 ms billing step, and below 1 vCPU an instance serves one
-  # request at a time (a platform rule). results_api waits on Firestore and IAM signBlob, not
-  # on its CPU; a million classifications a month is 0.4 a second, so requests rarely
-  # overlap and the same small size is cheapest (with steady traffic, cpu = "1" and
-  # concurrency = 20 share instances).
+  # Sizing (`coughcloud capacity` models it: docs/guides/scale.md). Serving imports numpy,
+  # LiteRT (predict), soundfile/soxr/PyAV (preprocess), Flask and the Google clients (~90 MB
+  # RSS; no TensorFlow). preprocess and predict spend ~10 ms of CPU and ~60-100 ms waiting on
+  # Google's APIs per event, so the platform's 512 MiB / 0.333 vCPU pair keeps a call in one or
+  # two 100 ms billing steps; below 1 vCPU an instance serves one request at a time (a platform
+  # rule), and at full vCPU with concurrency each call would cost ~2.7x at today's traffic,
+  # where calls rarely overlap: the plan shows concurrency does not pay for them.
+  # results_api answers every visitor's polls (~3-7 per upload): at full vCPU with
+  # concurrency 80 its instances share the wait on Firestore and IAM, which a burst needs
+  # (at 0.333 vCPU it would take ~3x the instances and their cold starts).
+  # max_instances: what a 1,000 uploads/s burst of 60 s from idle needs with no request
+  # refused (`coughcloud capacity --rate 1000 --burst-s 60`); Cloud Run's default ceiling is
+  # 100 instances per service, so the larger figures need the project's quota to allow them.
   # Cold start (bench/function_cold_start.py): a new instance's first answer takes
   # 0.5–0.8 s of one full core (docs/performance.md, "A deployed function's cold start"), ~3x that
   # at 0.333 vCPU. What the platform offers against it, and what it costs:
@@ -32,9 +37,9 @@ locals {
   # - Startup CPU boost: a Cloud Run setting that the Cloud Functions v2 API, and so
   #   google_cloudfunctions2_function, does not expose; it is not set here (docs/guides/deploy.md).
   sizing_defaults = {
-    preprocess  = { memory = "512Mi", cpu = "0.333", timeout_s = 60, concurrency = 1, min_instances = 0, max_instances = 20 }
-    predict     = { memory = "512Mi", cpu = "0.333", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 20 }
-    results_api = { memory = "512Mi", cpu = "0.333", timeout_s = 10, concurrency = 1, min_instances = 0, max_instances = 20 }
+    preprocess  = { memory = "512Mi", cpu = "0.333", timeout_s = 60, concurrency = 1, min_instances = 0, max_instances = 400 }
+    predict     = { memory = "512Mi", cpu = "0.333", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 300 }
+    results_api = { memory = "512Mi", cpu = "1", timeout_s = 10, concurrency = 80, min_instances = 0, max_instances = 300 }
     dead_letter = { memory = "256Mi", cpu = "0.167", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 3 }
   }
   sizing = {
@@ -107,6 +112,7 @@ locals {
         PREPROCESS_URL          = local.warm_up_urls["preprocess"]
         PREDICT_URL             = local.warm_up_urls["predict"]
         WARM_UP_INTERVAL_S      = tostring(var.warm_up_interval_s)
+        APP_CHECK_REQUIRED      = local.app_check ? "1" : "0" # app_check.tf
       }
     }
     dead_letter = {

@@ -299,3 +299,36 @@ resource "google_monitoring_alert_policy" "p95_latency" {
   }
   notification_channels = var.notification_channels
 }
+
+# Overload delays uploads instead of failing them (Eventarc retries for 24 h, Pub/Sub for
+# push_max_delivery_attempts): this says when they wait. An event or features message
+# still undelivered after the threshold means a stage at max instances or failing.
+resource "google_monitoring_alert_policy" "oldest_unacked" {
+  display_name = "CoughCloud: an upload waiting over ${var.oldest_unacked_age_threshold_s} s to be processed"
+  combiner     = "OR"
+  conditions {
+    display_name = "Oldest unacknowledged event or features message"
+    condition_threshold {
+      # Eventarc's subscription for the preprocess trigger is named eventarc-<region>-preprocess-…
+      filter          = "resource.type=\"pubsub_subscription\" AND metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.label.subscription_id=monitoring.regex.full_match(\"${google_pubsub_subscription.push["predict-audio-features"].name}|eventarc-.*-preprocess-.*\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.oldest_unacked_age_threshold_s
+      duration        = "60s"
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+  notification_channels = var.notification_channels
+}
+
+# Cloud Run writes a request log for every call; the page polls GET /results about three
+# to seven times an upload. A successful poll's request log tells nothing the result
+# document does not (Cloud Logging bills $0.50/GiB past 50 GiB a month): it is not ingested.
+# Failed polls (4xx/5xx) and every other request are kept.
+resource "google_logging_project_exclusion" "poll_request_logs" {
+  name        = "coughcloud-successful-polls"
+  description = "Successful GET /results request logs of results-api (the page's polling)"
+  filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"results-api\" AND log_id(\"run.googleapis.com/requests\") AND httpRequest.requestMethod=\"GET\" AND httpRequest.status<400 AND httpRequest.requestUrl:\"/results?name=\""
+}

@@ -99,16 +99,19 @@ resource "google_pubsub_subscription" "push" {
     }
   }
 
+  # A refused push (429: predict at max instances) waits 10 s, doubling to 600 s, and is a
+  # delivery attempt: push_max_delivery_attempts of them (~16 h of backoff) before Pub/Sub
+  # dead-letters it, so overload delays an upload rather than failing it.
   retry_policy {
-    minimum_backoff = "10s"
-    maximum_backoff = "600s"
+    minimum_backoff = "${var.push_minimum_backoff_s}s"
+    maximum_backoff = "${var.push_maximum_backoff_s}s"
   }
 
   dynamic "dead_letter_policy" {
     for_each = each.value.dead_letter == null ? [] : [each.value.dead_letter]
     content {
       dead_letter_topic     = dead_letter_policy.value
-      max_delivery_attempts = var.max_delivery_attempts
+      max_delivery_attempts = var.push_max_delivery_attempts
     }
   }
 

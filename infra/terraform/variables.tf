@@ -42,6 +42,12 @@ variable "auth_authorized_domains" {
   default     = []
 }
 
+variable "app_check_site_key" {
+  description = "A score-based reCAPTCHA Enterprise site key for the page's domains: turns Firebase App Check on (app_check.tf), so results_api answers only the page. Empty: off."
+  type        = string
+  default     = ""
+}
+
 variable "model_name" {
   description = "The model the deployment serves, any name (the `name` of its metadata.json): its folder in the models bucket (`<name>/<version>/model.tflite` + `metadata.json`) and its pointer document `models/<name>`. `coughcloud models push` takes folders of this name only."
   type        = string
@@ -99,9 +105,35 @@ variable "signed_url_expiry_s" {
 }
 
 variable "max_delivery_attempts" {
-  description = "Deliveries of one event before it is dead-lettered and its result marked failed."
+  description = "Attempts the functions give one event that fails on their side (a service unavailable) before they dead-letter it and mark its result failed."
   type        = number
   default     = 5
+}
+
+variable "push_max_delivery_attempts" {
+  description = "Deliveries Pub/Sub makes of a features message before it dead-letters it. Pub/Sub counts a delivery answered 429 (predict at max instances) too, so this is Pub/Sub's maximum: overload delays an upload for hours of backoff instead of failing it; predict itself gives up after max_delivery_attempts failures of its own."
+  type        = number
+  default     = 100
+  validation {
+    condition     = var.push_max_delivery_attempts >= 5 && var.push_max_delivery_attempts <= 100
+    error_message = "push_max_delivery_attempts: Pub/Sub accepts 5 to 100."
+  }
+}
+
+variable "push_minimum_backoff_s" {
+  description = "Pub/Sub's first wait before redelivering a refused push; it doubles up to push_maximum_backoff_s."
+  type        = number
+  default     = 10
+}
+
+variable "push_maximum_backoff_s" {
+  description = "Pub/Sub's longest wait between redeliveries of a refused push (at most 600 s)."
+  type        = number
+  default     = 600
+  validation {
+    condition     = var.push_maximum_backoff_s > 0 && var.push_maximum_backoff_s <= 600
+    error_message = "push_maximum_backoff_s: Pub/Sub accepts up to 600 seconds."
+  }
 }
 
 variable "dead_letter_retention" {
@@ -156,6 +188,12 @@ variable "failure_rate_threshold" {
     condition     = var.failure_rate_threshold > 0 && var.failure_rate_threshold < 1
     error_message = "failure_rate_threshold is a fraction between 0 and 1."
   }
+}
+
+variable "oldest_unacked_age_threshold_s" {
+  description = "Alert when an event or features message has waited this many seconds undelivered (a stage at max instances delays uploads instead of failing them: this says so)."
+  type        = number
+  default     = 300
 }
 
 variable "p95_latency_threshold_ms" {

@@ -24,6 +24,7 @@ from shared.accounts.ownership import ForeignName, owned_name
 from shared.config import settings
 from shared.errors import InputError
 from shared.faults import is_transient
+from shared.http import app_check
 from shared.http.cors import cors_headers, preflight_headers
 from shared.http.errors import (
     BadRequest,
@@ -300,6 +301,7 @@ def _dispatch(request: flask.Request) -> flask.Response:
         raise MethodNotAllowed(f"{path} allows {allow}.", {"Allow": allow})
     if path in PUBLIC_ROUTES:
         return handler(request, None)
+    app_check.check(request.headers.get(app_check.HEADER))
     fresh = (path, request.method) in CHECKS_REVOCATION
     uid = caller_uid(request.headers.get("Authorization"), check_revoked=fresh)
     unknown = sorted(set(request.args) - QUERY_PARAMETERS.get((path, request.method), frozenset()))

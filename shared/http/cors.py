@@ -7,8 +7,9 @@ failure instead of the real error (docs/design/lessons.md).
 from __future__ import annotations
 
 ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS"
-# Authorization: every route but /healthz and /openapi.json takes a Firebase ID token.
-ALLOWED_HEADERS = "Authorization, Content-Type"
+# Authorization: every route but /healthz and /openapi.json takes a Firebase ID token;
+# X-Firebase-AppCheck: the page's App Check token, when required (shared/http/app_check.py).
+ALLOWED_HEADERS = "Authorization, Content-Type, X-Firebase-AppCheck"
 PREFLIGHT_MAX_AGE_S = 3600
 
 

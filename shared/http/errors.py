@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from shared.accounts.identity import Unauthenticated
 from shared.accounts.ownership import ForeignName
 from shared.errors import InputError
+from shared.http.app_check import Unattested
 
 
 class ApiError(Exception):
@@ -56,6 +57,7 @@ STATUSES: dict[type[Exception], int] = {
     BadRequest: 400,
     InputError: 400,
     Unauthenticated: 401,
+    Unattested: 401,
     ForeignName: 403,
     NotFound: 404,
     MethodNotAllowed: 405,
@@ -82,6 +84,8 @@ def refusal(error: Exception) -> Refusal | None:
         return Refusal(status, error.code, error.message, error.headers)
     if isinstance(error, InputError):
         return Refusal(status, error.code, error.message)
+    if isinstance(error, Unattested):
+        return Refusal(status, "unattested", str(error))
     if isinstance(error, Unauthenticated):
         return Refusal(status, "unauthenticated", str(error), {"WWW-Authenticate": "Bearer"})
     return Refusal(status, "forbidden", str(error))

@@ -18,6 +18,7 @@ API_ERROR_CODES = sorted(
         "method_not_allowed",
         "unavailable",
         "unauthenticated",
+        "unattested",
         "forbidden",
         "headers_too_large",
     }

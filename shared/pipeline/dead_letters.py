@@ -11,7 +11,7 @@ from typing import Any
 
 from shared import logs
 from shared.pipeline import outcomes
-from shared.pipeline.messages import FEATURES_SCHEMA, FeaturesMessage, MessageError, Upload
+from shared.pipeline.messages import FeaturesMessage, MessageError, Upload, features_header
 
 STAGE = "dead_letter"
 
@@ -32,16 +32,16 @@ def _upload_from_object(body: Any, attributes: dict[str, str]) -> Upload | None:
 
 def _identify(data: bytes, attributes: dict[str, str]) -> tuple[Upload, str, str | None] | None:
     """(upload, source, trace id) of a dead-lettered message, or None if it names no upload."""
-    try:
-        body = json.loads(data)
-    except (ValueError, RecursionError):  # RecursionError: a poison of deeply nested JSON
-        body = None
-    if isinstance(body, dict) and body.get("schema") == FEATURES_SCHEMA:
+    if features_header(data) is not None:
         try:
             message = FeaturesMessage.from_bytes(data)
         except MessageError:
             return None
         return message.upload, "features", message.trace_id
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: a poison of deeply nested JSON
+        body = None
     upload = _upload_from_object(body, attributes)
     return (upload, "upload event", attributes.get("trace_id")) if upload else None
 

@@ -21,6 +21,7 @@ import base64
 import binascii
 import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -37,6 +38,13 @@ from shared.errors import TransientError
 from shared.pipeline.messages import FINISHED, Upload
 
 _MAX_RACES = 10
+# `shard` spreads the rising updated_at over this many index ranges: Firestore caps a
+# collection with a rising indexed value at 500 writes a second, each range separately
+# (infra/terraform/firestore.tf indexes (shard, updated_at) and nothing else on updated_at).
+STATS_SHARDS = 16
+TIME_PAGE = 500  # documents per read of a time-range query
+# Documents of one owner created in the same instant as a page cursor, read past a page.
+_CURSOR_TIES = 8
 
 
 def _ref(key: str) -> DocumentReference:
@@ -60,6 +68,7 @@ def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any
     """
     return {
         "owner": owner_of(upload.name),
+        "shard": shard_of(upload.key),
         "expire_at": expire_at(),
         "name": upload.name,
         "bucket": upload.bucket,
@@ -88,16 +97,41 @@ def new_document(upload: Upload, trace_id: str | None, at: Any) -> dict[str, Any
     }
 
 
+def shard_of(key: str) -> int:
+    """The key's index range for time-range queries (the key is a sha256 in hex: evenly spread)."""
+    return int(key[:8], 16) % STATS_SHARDS
+
+
 def get(key: str) -> dict[str, Any] | None:
     snapshot = _ref(key).get()
     return snapshot.to_dict() if snapshot.exists else None
 
 
 def updated_since(cutoff: datetime) -> list[dict[str, Any]]:
-    """Every result document written at or after `cutoff` (`coughcloud stats`)."""
+    """Every result document written at or after `cutoff` (`coughcloud stats`), shard by shard."""
     collection = _db().collection(settings().RESULTS_COLLECTION)
-    query = collection.where(filter=FieldFilter("updated_at", ">=", cutoff))
-    return [snapshot.to_dict() for snapshot in query.stream()]
+    found = []
+    for shard in range(STATS_SHARDS):
+        shard_query = collection.where(filter=FieldFilter("shard", "==", shard))
+        found += [snapshot.to_dict() for snapshot in in_time_pages(shard_query, "updated_at", cutoff)]
+    return found
+
+
+def in_time_pages(query: Any, field: str, since: Any) -> Iterator[DocumentSnapshot]:
+    """The documents of `query` whose `field` is at or after `since`, in time order, read in pages
+    of TIME_PAGE so no one read holds a whole collection. The next page starts at the last time
+    read (a filter: the emulator has no cursors), skipping that instant's documents already read."""
+    size = TIME_PAGE
+    seen: set[str] = set()
+    while True:
+        ranged = query.where(filter=FieldFilter(field, ">=", since)).order_by(field)
+        page = list(ranged.limit(size).stream())
+        fresh = [snapshot for snapshot in page if snapshot.id not in seen]
+        yield from fresh
+        if len(page) < size or not fresh:
+            return
+        since = page[-1].get(field)
+        seen = {snapshot.id for snapshot in page if snapshot.get(field) == since}
 
 
 class BadPageToken(ValueError):
@@ -143,7 +177,9 @@ def owned_page(uid: str, limit: int, page_token: str | None) -> Page:
         cursor = _cursor(page_token)
         query = query.where(filter=FieldFilter("created_at", "<=", cursor["created_at"]))
     found: list[tuple[str, dict[str, Any]]] = []
-    for snapshot in query.stream():
+    # One more than the page tells whether there is a next one; the cursor's own instant may
+    # repeat a few documents already served (skipped below), so read a few beyond that.
+    for snapshot in query.limit(limit + 1 + _CURSOR_TIES).stream():
         document = snapshot.to_dict()
         if page_token and document["created_at"] == cursor["created_at"] and snapshot.id >= cursor["key"]:
             continue  # the same instant as the cursor: keys order ties, so skip those already served
@@ -362,7 +398,7 @@ def _finish(
     if recorded == generation and doc.get("status") in FINISHED:
         return Transition("duplicate", doc)
     marker = _finish_marker(key, generation)
-    if not _guarded_create(marker, {"status": fields["status"], "at": now()}):
+    if not _guarded_create(marker, {"status": fields["status"], "at": now(), "expire_at": expire_at()}):
         return Transition("duplicate", _read(ref)[1])
     at = now()
     try:

@@ -11,14 +11,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from google.cloud.firestore_v1.base_query import FieldFilter
-
 from shared.cloud import firestore
 from shared.config import settings
 from shared.ml.labels import LabelSet
 from shared.pipeline import results
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def allowed_labels(document: dict[str, Any]) -> list[str]:
@@ -51,11 +49,11 @@ def record(key: str, label: str) -> dict[str, Any]:
     return feedback
 
 
-def labelled() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every result that has feedback, with its key (a range filter skips documents without it)."""
+def labelled(since: datetime = EPOCH) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every result labelled at or after `since`, with its key, oldest label first, read in pages
+    (a range filter skips documents without feedback)."""
     collection = firestore.client().collection(settings().RESULTS_COLLECTION)
-    query = collection.where(filter=FieldFilter("feedback_at", ">=", _EPOCH))
-    for snapshot in query.stream():
+    for snapshot in results.in_time_pages(collection, "feedback_at", since):
         document = snapshot.to_dict()
         if isinstance(document.get("feedback"), dict):
             yield snapshot.id, document

@@ -1,4 +1,4 @@
-"""Reading infra/terraform offline: the HCL (parsed with checkov's hcl2) and the code it deploys.
+"""Reading infra/terraform offline: the HCL (parsed by shared.capacity.deployment) and the code it deploys.
 
 `terraform validate` needs the google provider, which cannot be downloaded here, so the
 tests check what they can by reading both sides: the Terraform and functions/ + shared/.
@@ -9,14 +9,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
+from shared.capacity.deployment import cost_script, locals_, parsed, resources, unwrap, variable_default
 from shared.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,45 +23,11 @@ SHARED_DIR = REPO / "shared"
 
 SETTINGS_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
 _REF = re.compile(r"^\$\{([a-z0-9_]+)\.([a-z0-9_]+)(?:\[\"([a-z0-9_-]+)\"\])?\.([a-z0-9_]+)\}$")
+__all__ = ["locals_", "resources", "unwrap", "variable_default"]
 
 
-def unwrap(value: Any) -> Any:
-    """hcl2 wraps every attribute value in a one-element list; take it out."""
-    if isinstance(value, list) and len(value) == 1:
-        return value[0]
-    return value
-
-
-@functools.cache
 def _parsed() -> dict[str, list[Any]]:
-    merged: dict[str, list[Any]] = {}
-    for path in sorted(TF_DIR.glob("*.tf")):
-        with path.open() as handle:
-            for key, blocks in hcl2.load(handle).items():
-                merged.setdefault(key, []).extend(blocks)
-    return merged
-
-
-def resources(kind: str) -> dict[str, dict[str, Any]]:
-    """Every `resource "<kind>" "<name>"` block, by name."""
-    found: dict[str, dict[str, Any]] = {}
-    for block in _parsed().get("resource", []):
-        found.update(block.get(kind, {}))
-    return found
-
-
-def locals_() -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in _parsed().get("locals", []):
-        merged.update({k: unwrap(v) for k, v in block.items() if not k.startswith("__")})
-    return merged
-
-
-def variable_default(name: str) -> Any:
-    for block in _parsed().get("variable", []):
-        if name in block:
-            return unwrap(block[name]["default"])
-    raise KeyError(f"no variable {name!r} in {TF_DIR}")
+    return parsed(TF_DIR)
 
 
 def reference(expression: str) -> tuple[str, str, str | None, str]:
@@ -94,11 +57,7 @@ def deployed_functions() -> dict[str, dict[str, Any]]:
 
 def function_sizing() -> dict[str, Any]:
     """Each function's sizing defaults, read by infra/cost.py (the cost arithmetic uses them too)."""
-    spec = importlib.util.spec_from_file_location("infra_cost", REPO / "infra" / "cost.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being defined
-    spec.loader.exec_module(module)
-    return module.function_sizing()
+    return cost_script().function_sizing()
 
 
 def function_env(entry_point: str) -> dict[str, str]:

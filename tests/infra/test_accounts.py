@@ -36,6 +36,8 @@ def test_visitors_sign_in_anonymously_or_with_email_and_password():
     assert unwrap(sign_in["allow_duplicate_emails"]) is False
     domains = unwrap(config["authorized_domains"])
     assert "local.web_origins" in domains and "localhost" in domains
+    # Anonymous accounts (capped at 100 million a project) are cleaned up, not kept forever.
+    assert unwrap(config["autodelete_anonymous_users"]) is True
 
 
 def test_the_web_key_only_reaches_the_sign_in_apis_from_the_pages_origins():

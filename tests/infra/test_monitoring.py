@@ -259,7 +259,7 @@ def test_failure_rate_and_latency_alerts_use_the_metrics_and_thresholds():
 
 
 def test_every_alert_notifies_the_channels_variable():
-    assert set(ALERTS) == {"dead_letter_not_empty", "failure_rate", "p95_latency"}
+    assert set(ALERTS) == {"dead_letter_not_empty", "failure_rate", "p95_latency", "oldest_unacked"}
     for name, alert in ALERTS.items():
         assert unwrap(alert["notification_channels"]) == "${var.notification_channels}", name
     assert variable_default("notification_channels") == []
@@ -267,3 +267,26 @@ def test_every_alert_notifies_the_channels_variable():
     assert variable_default("p95_latency_threshold_ms") > 0
     assert (TF_DIR / "monitoring.tf").exists()
     assert "monitoring.tf" in (REPO / "docs/guides/operate.md").read_text()
+
+
+def test_waiting_uploads_alert_on_the_oldest_unacked_message_of_both_deliveries():
+    alert = ALERTS["oldest_unacked"]
+    condition = unwrap(unwrap(alert["conditions"])["condition_threshold"])
+    query = unwrap(condition["filter"])
+    assert 'metric.type=\\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\\"' in query
+    assert 'google_pubsub_subscription.push["predict-audio-features"].name' in query
+    assert "eventarc-" in query
+    assert unwrap(condition["threshold_value"]) == "${var.oldest_unacked_age_threshold_s}"
+
+
+def test_only_successful_polls_are_kept_out_of_the_logs():
+    [exclusion] = resources("google_logging_project_exclusion").values()
+    query = unwrap(exclusion["filter"])
+    for term in (
+        'service_name=\\"results-api\\"',
+        'requestMethod=\\"GET\\"',
+        "httpRequest.status<400",
+        'requestUrl:\\"/results?name=\\"',
+        'log_id(\\"run.googleapis.com/requests\\")',
+    ):
+        assert term in query, term

@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from tests.infra.terraform import REPO, TF_DIR, function_env, locals_, resources, unwrap
+from tests.infra.terraform import (
+    REPO,
+    TF_DIR,
+    deployed_functions,
+    function_env,
+    locals_,
+    resources,
+    unwrap,
+    variable_default,
+)
 
 WEB = resources("google_storage_bucket")["web"]
 OBJECTS = resources("google_storage_bucket_object")
@@ -108,15 +117,31 @@ def test_config_json_is_generated_with_the_results_api_url_and_the_firebase_sett
         r"'firebase': '\$\{local\.firebase_web_config\}'\}\)\}",
         content,
     ), content
-    # The page's contract: apiKey, authDomain, projectId; no emulator URL on Google Cloud.
-    assert LOCALS["firebase_web_config"] == {
-        "apiKey": "${google_apikeys_key.web.key_string}",
-        "authDomain": "${local.firebase_auth_domain}",
-        "projectId": "${var.project_id}",
-    }
+    # The page's contract: apiKey, authDomain, projectId (and, with App Check on, appId and
+    # appCheckSiteKey); no emulator URL on Google Cloud.
+    assert LOCALS["firebase_web_config"] == (
+        "${merge({'apiKey': '${google_apikeys_key.web.key_string}', "
+        "'authDomain': '${local.firebase_auth_domain}', 'projectId': '${var.project_id}'},"
+        "local.app_check ? {'appId': '${google_firebase_web_app.page[0].app_id}', "
+        "'appCheckSiteKey': '${var.app_check_site_key}'} : {})}"
+    )
     assert LOCALS["firebase_auth_domain"] == "${var.project_id}.firebaseapp.com"
     precondition = unwrap(unwrap(unwrap(config["lifecycle"])["precondition"])["condition"])
     assert precondition == '${fileexists("${local.web_dist}/index.html")}'
+
+
+def test_app_check_is_off_unless_a_site_key_is_given_and_then_results_api_requires_it():
+    assert variable_default("app_check_site_key") == ""
+    assert LOCALS["app_check"] == '${var.app_check_site_key != ""}'
+    for kind in (
+        "google_firebase_project",
+        "google_firebase_web_app",
+        "google_firebase_app_check_recaptcha_enterprise_config",
+    ):
+        for body in resources(kind).values():
+            assert unwrap(body["count"]) == "${local.app_check ? 1 : 0}", kind
+    env = deployed_functions()["results_api"]["env"]
+    assert env["APP_CHECK_REQUIRED"] == '${local.app_check ? "1" : "0"}'
 
 
 def test_the_built_page_works_under_a_path_and_finds_config_json_beside_it():

@@ -211,7 +211,7 @@ def test_preflight_allows_the_token_header_and_delete(client: Any) -> None:
     assert reply.headers["Access-Control-Allow-Origin"] == ALLOWED
     assert "DELETE" in reply.headers["Access-Control-Allow-Methods"]
     allowed = {h.strip().lower() for h in reply.headers["Access-Control-Allow-Headers"].split(",")}
-    assert allowed == {"authorization", "content-type"}
+    assert allowed == {"authorization", "content-type", "x-firebase-appcheck"}  # App Check, when on
 
 
 def test_refused_origin_gets_no_cors_headers(api: Api) -> None:

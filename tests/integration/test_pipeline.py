@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
+from google.cloud import storage
 
 from local_stack.emulators import UPLOAD_EVENTS_TOPIC
+from shared.config import REPO_ROOT
 from shared.names import result_key
 from tests.accounts_support import bearer, new_visitor
 from tests.fixtures.audio_files import encode as encode_audio
@@ -140,3 +144,32 @@ def test_a_browser_put_to_the_signed_url_from_another_origin_is_processed(env):
 
     document = wait_for_result(env, name)
     assert document["status"] == "done", document
+
+
+EXAMPLES = REPO_ROOT / "examples"
+
+
+def test_functions_serving_requests_on_several_threads_give_every_copy_the_same_answer(env, bucket, stack):
+    """Cloud Run with concurrency > 1 sends requests at once into one process: the LiteRT
+    interpreter (one per model, behind its lock) and the decoders must not mix them up."""
+    for name in ("preprocess", "predict"):
+        environ = Path(f"/proc/{stack.child(name)['pid']}/environ").read_bytes().split(b"\0")
+        assert b"THREADS=8" in environ, name
+    examples = {path.name: path.read_bytes() for path in sorted(EXAMPLES.glob("*.wav"))}
+    copies = [(f"{unique_name('threads', '')}-{i}-{file}", file) for file in examples for i in range(8)]
+
+    def upload(item: tuple[str, str]) -> None:
+        name, file = item
+        storage.Client().bucket(env["UPLOAD_BUCKET"]).blob(name).upload_from_string(
+            examples[file], content_type="audio/wav"
+        )
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(upload, copies))
+    answers: dict[str, set[tuple]] = {file: set() for file in examples}
+    for name, file in copies:
+        document = wait_for_result(env, name)
+        assert document["status"] == "done", document
+        answers[file].add((document["label"], tuple(sorted(document["probabilities"].items()))))
+    assert all(len(seen) == 1 for seen in answers.values()), answers
+    assert len({next(iter(seen)) for seen in answers.values()}) > 1  # the files differ: so do answers

@@ -12,6 +12,7 @@ Budgets are modest (100–150 examples each) so this file runs in seconds.
 
 from __future__ import annotations
 
+import base64
 import json
 import unicodedata
 from collections.abc import Callable
@@ -28,7 +29,14 @@ from shared.errors import InputError
 from shared.ml.audio import decode_audio
 from shared.ml.features import feature_matrix, n_frames
 from shared.names import MAX_NAME_BYTES, validate_object_name
-from shared.pipeline.messages import AudioFacts, FeaturesMessage, MessageError, Upload
+from shared.pipeline.messages import (
+    FEATURES_SCHEMA_V1,
+    AudioFacts,
+    FeaturesMessage,
+    MessageError,
+    Upload,
+    features_header,
+)
 from tests.fixtures.audio_files import FORMATS, sample_file
 from training.dataset import FEATURES
 
@@ -162,7 +170,10 @@ def valid_features_body() -> dict[str, Any]:
     audio = AudioFacts(16_000, 1.0, 1, 16_000, "wav")
     features = np.zeros((20, 101), dtype=np.float32)
     message = FeaturesMessage(upload, audio, SPEC.to_dict(), features, "t" * 32, "2026-01-01T00:00:00+00:00")
-    return json.loads(message.to_bytes())
+    # The all-JSON form (schema v1, still decoded): every field of it can be replaced.
+    body = features_header(message.to_bytes())
+    data = base64.b64encode(features.tobytes()).decode()
+    return {**body, "schema": FEATURES_SCHEMA_V1, "features": {**body["features"], "data": data}}
 
 
 def assert_parsed_or_refused(data: bytes) -> None:

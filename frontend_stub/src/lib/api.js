@@ -91,16 +91,20 @@ function tokenError(err) {
 /**
  * The results API at `apiUrl`. `getIdToken(forceRefresh)` resolves to the signed-in visitor's
  * Firebase ID token; a 401 is retried once with a freshly minted token before it is reported.
+ * `getAppCheckToken()` resolves to an App Check token, sent as X-Firebase-AppCheck, or null
+ * (App Check off).
  */
-export function createApi(apiUrl, getIdToken) {
+export function createApi(apiUrl, getIdToken, getAppCheckToken = async () => null) {
   async function send(path, init, forceRefresh) {
     let token;
+    let appCheck;
     try {
-      token = await getIdToken(forceRefresh);
+      [token, appCheck] = await Promise.all([getIdToken(forceRefresh), getAppCheckToken()]);
     } catch (err) {
       throw tokenError(err);
     }
     const headers = { ...init?.headers, Authorization: `Bearer ${token}` };
+    if (appCheck) headers["X-Firebase-AppCheck"] = appCheck;
     try {
       return await fetch(`${apiUrl}${path}`, { cache: "no-store", ...init, headers });
     } catch (err) {

@@ -1,6 +1,7 @@
 // The visitor's Firebase Auth session: a guest (anonymous) account by default, so a first visit
-// needs no action; optional email sign-in; ID tokens for the results API. Only firebase/app and
-// firebase/auth are imported, to keep the page's bundle small.
+// needs no action; optional email sign-in; ID tokens for the results API, and App Check tokens when
+// the deployment turns App Check on. Only firebase/app and firebase/auth are imported up front, to
+// keep the page's bundle small; firebase/app-check is loaded only when App Check is on.
 import { initializeApp } from "firebase/app";
 import {
   EmailAuthProvider,
@@ -27,7 +28,23 @@ function snapshot(user) {
  * change of visitor; `onError(err)` hears a failed guest sign-in.
  */
 export function startSession(firebase, { onUser, onError }) {
-  const app = initializeApp({ apiKey: firebase.apiKey, authDomain: firebase.authDomain, projectId: firebase.projectId });
+  const app = initializeApp({
+    apiKey: firebase.apiKey,
+    authDomain: firebase.authDomain,
+    projectId: firebase.projectId,
+    ...(firebase.appId ? { appId: firebase.appId } : {}),
+  });
+  // App Check (infra/terraform/app_check.tf): only when config.json names a site key; never on
+  // the local stack, where reCAPTCHA cannot attest the page.
+  const appCheck = firebase.appCheckSiteKey
+    ? import("firebase/app-check").then((sdk) => ({
+        sdk,
+        instance: sdk.initializeAppCheck(app, {
+          provider: new sdk.ReCaptchaEnterpriseProvider(firebase.appCheckSiteKey),
+          isTokenAutoRefreshEnabled: true,
+        }),
+      }))
+    : null;
   // getAuth() would add the popup/redirect resolver, which can load Google's auth iframe on its
   // own; email and anonymous sign-in need none of it (and the local stack must work offline).
   // On a shared origin (sessionScope) the session lives in sessionStorage: out of reach of
@@ -47,6 +64,13 @@ export function startSession(firebase, { onUser, onError }) {
   return {
     /** "tab" or "browser": how long this sign-in is kept (see sessionScope). */
     scope,
+
+    /** An App Check token for the results API, or null when App Check is off. */
+    async appCheckToken() {
+      if (!appCheck) return null;
+      const { sdk, instance } = await appCheck;
+      return (await sdk.getToken(instance)).token;
+    },
 
     /** The current visitor's ID token; the SDK refreshes it, or mints a new one when forced. */
     async idToken(forceRefresh = false) {

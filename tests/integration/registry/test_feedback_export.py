@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from coughcloud.cli import main
+from shared.cloud import firestore
 from shared.config import BUNDLED_MODEL_DIR
 from shared.ml.labels import LabelSet
 from shared.pipeline import results
@@ -90,3 +92,25 @@ def test_another_models_negative_labels_are_not_coughs(pipeline: Pipeline, tmp_p
     }
     assert {row["file"] for row in rows.values()} == {f"{label}/{u.key}.wav" for label, u in uploads.items()}
     assert rows["speech"]["model_name"] == "sound-classifier"
+
+
+def test_export_reads_only_the_time_range_asked_in_pages(
+    pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads = {
+        name: result(pipeline, name, CARRIED) for name in ("old.wav", "new1.wav", "new2.wav", "new3.wav")
+    }
+    for upload in uploads.values():
+        feedback.record(upload.key, "wet")
+    collection = firestore.client().collection(os.environ["RESULTS_COLLECTION"])
+    long_ago = results.now() - timedelta(days=10)
+    collection.document(uploads["old.wav"].key).update({"feedback_at": long_ago, "feedback.at": long_ago})
+    monkeypatch.setattr(results, "TIME_PAGE", 2)  # three labels in range: two reads
+
+    target = tmp_path / "target.env"
+    keys = ("GOOGLE_CLOUD_PROJECT", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "RESULTS_COLLECTION")
+    target.write_text("".join(f"{key}={os.environ[key]}\n" for key in keys))
+    assert main(["feedback", "export", str(tmp_path / "recent"), "--days", "7", "--env", str(target)]) == 0
+    assert "wrote 3 labelled recordings (wet 3)" in capsys.readouterr().out
+    assert main(["feedback", "export", str(tmp_path / "all"), "--env", str(target)]) == 0
+    assert "wrote 4 labelled recordings (wet 4)" in capsys.readouterr().out

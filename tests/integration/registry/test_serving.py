@@ -5,6 +5,7 @@ answered for by the champion."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from shared.accounts.ownership import user_prefix
 from shared.cloud import firestore
 from shared.config import settings
 from shared.pipeline import results
-from shared.pipeline.messages import FeaturesMessage
+from shared.pipeline.messages import FEATURES_SCHEMA_V1, FeaturesMessage, features_header
 from shared.registry import feedback, store
 from shared.registry.artifacts import Registry
 from shared.registry.pointer import ModelPointer
@@ -53,7 +54,7 @@ def run(pipeline: Pipeline, preprocess: Any, predict: Any, name: str) -> tuple[d
     [features] = pipeline.messages("features")
     assert deliver(predict, pubsub_event(features.data, dict(features.attributes))).status_code == 200
     [published] = pipeline.messages("results")
-    return json.loads(features.data), results.get(pipeline.key(name)), json.loads(published.data)
+    return features_header(features.data), results.get(pipeline.key(name)), json.loads(published.data)
 
 
 def test_the_canary_answers_its_uploads_with_features_of_its_own_spec(
@@ -127,8 +128,11 @@ def test_a_message_from_before_the_registry_is_answered_by_the_champion(
     assert deliver(preprocess, storage_event(event)).status_code == 200
     [features] = pipeline.messages("features")
     old = FeaturesMessage.from_bytes(features.data)
-    body = json.loads(features.data)
+    # A message from before the registry: schema v1 (one JSON object, base64 matrix), no model.
+    body = features_header(features.data)
     del body["model"]
+    matrix = base64.b64encode(features.data.partition(b"\n")[2]).decode()
+    body = {**body, "schema": FEATURES_SCHEMA_V1, "features": {**body["features"], "data": matrix}}
     assert FeaturesMessage.from_bytes(json.dumps(body).encode()).model is None
     reply = deliver(predict, pubsub_event(json.dumps(body).encode(), dict(features.attributes)))
     assert reply.status_code == 200

@@ -12,6 +12,7 @@ import pytest
 from coughcloud.cli import main
 from shared.cloud import firestore
 from shared.config import settings
+from shared.names import result_key
 from shared.pipeline import results
 from tests.pipeline_support import Pipeline
 
@@ -27,10 +28,16 @@ def write_results(pipeline: Pipeline) -> None:
         "b": {"status": "done", "label": "wet", "model": model, "timings": {"inference_ms": 4.0}},
         "c": {"status": "failed", "error": {"code": "too_short", "message": "m"}, "timings": {}},
     }
-    for key, fields in documents.items():
-        collection.document(key).set({**fields, "created_at": now, "updated_at": now})
+    for name, fields in documents.items():
+        key = result_key("uploads", name)  # as the pipeline names them: spread over the shards
+        collection.document(key).set(
+            {**fields, "shard": results.shard_of(key), "created_at": now, "updated_at": now}
+        )
+    assert len({results.shard_of(result_key("uploads", name)) for name in documents}) > 1
     old = now - timedelta(minutes=30)
-    collection.document("old").set({"status": "failed", "error": {"code": "internal"}, "updated_at": old})
+    old_key = result_key("uploads", "old")
+    fields = {"status": "failed", "error": {"code": "internal"}, "updated_at": old}
+    collection.document(old_key).set({**fields, "shard": results.shard_of(old_key)})
 
 
 def env_file(tmp_path: Path) -> Path:
@@ -60,3 +67,16 @@ def test_stats_reads_the_window_from_firestore_and_plots(
     assert main(["stats", "--minutes", "60", "--env", str(env_file(tmp_path))]) == 0
     table = capsys.readouterr().out
     assert table.startswith("4 results updated") and "internal" in table
+
+
+def test_stats_reads_a_shard_in_pages(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    collection = firestore.client().collection(settings().RESULTS_COLLECTION)
+    now = results.now()
+    keys = [k for k in (result_key("uploads", f"page-{i}") for i in range(200)) if results.shard_of(k) == 3][
+        :5
+    ]
+    for i, key in enumerate(keys):
+        collection.document(key).set({"status": "done", "shard": 3, "updated_at": now + timedelta(seconds=i)})
+    monkeypatch.setattr(results, "TIME_PAGE", 2)  # five documents: three reads of the shard
+    found = [d for d in results.updated_since(now) if d.get("shard") == 3]
+    assert len(found) >= 5 and sorted(d["updated_at"] for d in found) == [d["updated_at"] for d in found]

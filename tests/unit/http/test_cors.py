@@ -28,6 +28,6 @@ def test_wildcard_only_when_configured() -> None:
 def test_preflight_lists_methods_and_headers_for_allowed_origins_only() -> None:
     allowed = preflight_headers("http://localhost:5173", ALLOWED)
     assert allowed["Access-Control-Allow-Methods"] == "GET, POST, DELETE, OPTIONS"
-    assert allowed["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
+    assert allowed["Access-Control-Allow-Headers"] == "Authorization, Content-Type, X-Firebase-AppCheck"
     assert int(allowed["Access-Control-Max-Age"]) > 0
     assert preflight_headers("https://evil.example", ALLOWED) == {"Vary": "Origin"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 
@@ -15,10 +16,12 @@ from shared.ml.spec import FeatureSpec
 from shared.names import result_key
 from shared.pipeline.messages import (
     FEATURES_SCHEMA,
+    FEATURES_SCHEMA_V1,
     AudioFacts,
     FeaturesMessage,
     MessageError,
     Upload,
+    features_header,
     result_message,
     to_json_safe,
 )
@@ -44,9 +47,37 @@ def test_features_round_trip_bit_for_bit(features: np.ndarray) -> None:
     assert FeatureSpec.from_dict(decoded.spec) == FEATURES
 
 
+def v1_body(sent: FeaturesMessage) -> dict:
+    """The message as a publisher before v2 wrote it: one JSON object, the matrix in base64."""
+    body = features_header(sent.to_bytes())
+    matrix = np.ascontiguousarray(sent.features, dtype="<f4")
+    return {
+        **body,
+        "schema": FEATURES_SCHEMA_V1,
+        "features": {**body["features"], "data": base64.b64encode(matrix.tobytes()).decode()},
+    }
+
+
+def test_messages_published_before_v2_still_decode_to_the_same_features() -> None:
+    sent = message(np.arange(60, dtype=np.float32).reshape(20, 3) / 7)
+    old = json.dumps(v1_body(sent)).encode()
+    decoded = FeaturesMessage.from_bytes(old)
+    np.testing.assert_array_equal(decoded.features, sent.features)
+    assert (decoded.upload, decoded.audio, decoded.spec) == (sent.upload, sent.audio, sent.spec)
+    clip = message(np.random.default_rng(0).normal(size=(20, 501)).astype(np.float32))  # a 5 s clip
+    assert len(clip.to_bytes()) < 0.8 * len(json.dumps(v1_body(clip)))  # no base64: ~41 KB, not ~54 KB
+
+
+def test_a_binary_payload_of_the_wrong_length_is_refused() -> None:
+    data = message(np.ones((20, 3), np.float32)).to_bytes()
+    for broken in (data[:-4], data + b"\0\0\0\0", data.partition(b"\n")[0]):
+        with pytest.raises(MessageError, match="float32 matrix of shape \\[20, 3\\]"):
+            FeaturesMessage.from_bytes(broken)
+
+
 def test_body_and_attributes_follow_the_contract() -> None:
     sent = message(np.zeros((20, 3), np.float32))
-    body = json.loads(sent.to_bytes())
+    body = features_header(sent.to_bytes())
     assert body["schema"] == FEATURES_SCHEMA
     assert body["upload"] == {
         "bucket": "uploads",
@@ -65,7 +96,7 @@ def test_body_and_attributes_follow_the_contract() -> None:
 
 
 def _mutated(**changes: object) -> bytes:
-    body = json.loads(message(np.ones((2, 2), np.float32)).to_bytes())
+    body = v1_body(message(np.ones((2, 2), np.float32)))
     for path, value in changes.items():
         *parents, leaf = path.split("__")
         target = body

@@ -1,5 +1,6 @@
-"""Another model on the local stack (`coughcloud up --model DIR`): a model named
-`sound-classifier` whose labels are cough / speech / noise (tests/fixtures/own_model.py).
+"""Another model on the local stack (`coughcloud up --model DIR`): issue 18's model B, an ONNX
+graph on a natural-log mel spectrogram giving logits, imported by `coughcloud models import
+--check` as `sound-classifier` with labels cough / speech / noise (tests/fixtures/own_model.py).
 
 Its labels reach everything: the result and its `cough-results` message, the OpenAPI
 document's schema, feedback (any of its labels, nothing else), `feedback export` (a folder per

@@ -30,7 +30,10 @@ def test_a_folder_of_another_name_is_served_from_a_registry_of_that_name(tmp_pat
     mine = folder(tmp_path, name="my-classifier", version="2.0.0")
     check_model_dir(mine)
     assert model_uri(Settings(), mine) == "gs://coughcloud-models/my-classifier/2.0.0"
-    assert model_uri(Settings()) == "gs://coughcloud-models/cough-classifier/1.1.0"  # the default
+    shipped = json.loads((BUNDLED_MODEL_DIR / "metadata.json").read_text())
+    assert (
+        model_uri(Settings()) == f"gs://coughcloud-models/cough-classifier/{shipped['version']}"
+    )  # the default
 
 
 @pytest.mark.parametrize(

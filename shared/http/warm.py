@@ -48,12 +48,12 @@ def warming(handler: Handler) -> Handler:
 
 @functools.cache
 def _finish_own_start_up() -> None:
-    from shared.pipeline import results  # Firestore: loaded on first need (see shared/http/api.py)
+    from shared.cloud import firestore  # loaded on first need (see shared/http/api.py)
 
     startup.finish(
         "results_api",
         {
-            "firestore": results.db,
+            "firestore": firestore.client,
             "signer": lambda: signed_upload(settings().UPLOAD_BUCKET, SIGNER_WARM_UP_NAME, "audio/webm", 1),
         },
     )

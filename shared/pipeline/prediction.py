@@ -43,7 +43,8 @@ def warm_up() -> None:
     """A warm-up event: the pointer (Firestore's client and channel), the champion's interpreter
     and one inference through it, the publisher; so the first features message finds them made."""
     startup.finish(
-        STAGE, {"model": _first_inference, "publisher": lambda: pubsub.topic_path(settings().RESULTS_TOPIC)}
+        STAGE.name,
+        {"model": _first_inference, "publisher": lambda: pubsub.topic_path(settings().RESULTS_TOPIC)},
     )
 
 

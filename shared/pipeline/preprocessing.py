@@ -60,7 +60,7 @@ def warm_up() -> None:
     """A warm-up event: the pointer (Firestore's client and channel) and the spec, the Storage
     client, the publisher, and one decode and feature matrix; so the first upload finds them made."""
     startup.finish(
-        "preprocess",
+        STAGE.name,
         {
             "pointer": lambda: choose_for("warm-up"),
             "storage": storage.client,

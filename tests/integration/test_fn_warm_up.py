@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from shared.cloud import warmup
+from shared.cloud import firestore, warmup
 from shared.config import settings
-from shared.pipeline import results
 from tests.fixtures.audio_files import sample_file
 from tests.pipeline_support import Pipeline, deliver, storage_event
 
@@ -35,7 +34,7 @@ def test_preprocess_finishes_its_start_up_on_a_warm_up_and_writes_nothing(
 ) -> None:
     _warm_up(preprocess, "preprocess", capsys)
     assert pipeline.messages("features") == []
-    assert list(results.db().collection(settings().RESULTS_COLLECTION).limit(1).stream()) == []
+    assert list(firestore.client().collection(settings().RESULTS_COLLECTION).limit(1).stream()) == []
     # and an upload after it is processed as ever
     event = pipeline.upload("after-warm-up.wav", sample_file("wav_pcm16", seconds=1.0))
     assert deliver(preprocess, storage_event(event)).status_code == 200

@@ -32,6 +32,7 @@ from shared.errors import CoughCloudError
 from shared.ml.model import METADATA_FILE, CoughModel, softmax
 from shared.ml.runtimes import native_output_silenced, open_runtime
 from shared.ml.spec import FeatureSpec
+from shared.registry.artifacts import read_json_object
 from shared.registry.pointer import Refusal
 
 # SPEC.json: what it must and may hold (the labels' fields are read by serving, shared/ml/).
@@ -61,14 +62,7 @@ class ClipCheck:
 
 def read_spec(path: Path) -> dict[str, Any]:
     """SPEC.json, its fields checked by name (the feature spec with it); Refusal saying what is wrong."""
-    try:
-        spec = json.loads(Path(path).read_text())
-    except OSError as error:
-        raise Refusal(f"cannot read {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise Refusal(f"{path} is not valid JSON: {error}") from None
-    if not isinstance(spec, dict):
-        raise Refusal(f"{path} is not a JSON object.")
+    spec = read_json_object(path)
     missing = [field for field in REQUIRED_FIELDS if field not in spec]
     unknown = sorted(set(spec) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
     if missing or unknown:

@@ -18,6 +18,7 @@ from shared.registry.artifacts import (
     check_version_name,
     model_file_of,
     read_file,
+    read_json_object,
     storage_bucket,
 )
 from shared.registry.pointer import Refusal
@@ -54,12 +55,7 @@ def push(registry: Registry, folder: Path, version: str | None = None) -> dict[s
     metadata_file = folder / METADATA_FILE
     if not metadata_file.is_file():
         raise Refusal(f"{folder} is not a model folder: it lacks {METADATA_FILE}.")
-    try:
-        meta = json.loads(metadata_file.read_text())
-    except (UnicodeDecodeError, ValueError) as error:
-        raise Refusal(f"{metadata_file} is not valid JSON: {error}") from None
-    if not isinstance(meta, dict):
-        raise Refusal(f"{metadata_file} is not a JSON object.")
+    meta = read_json_object(metadata_file)
     model_file = model_file_of(meta, str(folder))
     if not (folder / model_file).is_file():
         raise Refusal(f"{folder} is not a model folder: it lacks {model_file}.")

@@ -63,20 +63,23 @@ def check_model_dir(model_dir: Path) -> None:
     one (metadata.json and the model file it names, names the registry takes, labels, a model
     that runs on features of its own spec) before anything starts; StartupError saying why not
     otherwise."""
-    from shared.registry.artifacts import check_model, check_model_name, check_version_name, model_file_of
+    from shared.registry.artifacts import (
+        check_model,
+        check_model_name,
+        check_version_name,
+        model_file_of,
+        read_json_object,
+    )
     from shared.registry.pointer import Refusal
 
     try:
-        meta = json.loads((model_dir / METADATA_FILE).read_text())
-        model = (model_dir / model_file_of(meta, str(model_dir))).read_bytes()
-    except Refusal as refusal:
-        raise StartupError(f"--model: {refusal}") from None
+        meta = read_json_object(model_dir / METADATA_FILE)
+        model_path = model_dir / model_file_of(meta, str(model_dir))
+        model = model_path.read_bytes()
     except OSError as error:
         raise StartupError(f"--model {model_dir}: cannot read {error.filename}: {error.strerror}") from None
-    except ValueError as error:
-        raise StartupError(f"--model {model_dir}: metadata.json is not valid JSON: {error}") from None
-    if not isinstance(meta, dict):
-        raise StartupError(f"--model {model_dir}: metadata.json is not a JSON object.")
+    except Refusal as refusal:
+        raise StartupError(f"--model {model_dir}: {refusal}") from None
     try:
         check_model_name(meta.get("name"))
         check_version_name(meta.get("version"))

@@ -133,6 +133,20 @@ def metadata(registry: Registry, version: str) -> dict[str, Any]:
 # --- checking a model before it may serve ------------------------------------------------------
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A local JSON object (a model folder's metadata.json, an import's SPEC.json); Refusal
+    saying what is wrong otherwise."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise Refusal(f"cannot read {path}: {error.strerror or error}") from None
+    except ValueError as error:  # UnicodeDecodeError included
+        raise Refusal(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise Refusal(f"{path} is not a JSON object.")
+    return data
+
+
 def check_model(model: bytes, meta: dict[str, Any], where: str) -> None:
     """Refuse a model that cannot serve: a bad sha256, a feature spec the pipeline cannot
     compute, a model whose input or output does not fit its metadata, or outputs that are not

@@ -7,9 +7,11 @@ import functions_framework
 from werkzeug.exceptions import HTTPException
 
 from shared.http.api import framework_error, handle
+from shared.http.warm import warm_on_start
 
 # Flask's own refusals (outside results_api: functions-framework's /robots.txt, say) as JSON.
 functions_framework.errorhandler(HTTPException)(framework_error)
+warm_on_start()  # preprocess and predict start while this instance does
 
 
 @functions_framework.http

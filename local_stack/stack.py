@@ -160,6 +160,9 @@ def _stack_env(
         "FRONTEND_URL": urls["frontend"],
         "PREPROCESS_URL": urls["preprocess"],
         "PREDICT_URL": urls["predict"],
+        # The stack starts every function at once: a warm-up as results_api starts would race
+        # their ports. POST /warm and POST /uploads still warm them.
+        "WARM_UP_ON_START": "0",
         "DEAD_LETTER_URL": urls["dead_letter"],
     }
 

@@ -63,6 +63,10 @@ class Settings:
     PREPROCESS_URL: str = ""
     PREDICT_URL: str = ""
     WARM_UP_INTERVAL_S: float = 60.0
+    # 1: a new results_api instance warms them as it starts, before its first request is handled
+    # (an instance starts because a visitor or client is arriving); 0: only POST /warm and
+    # POST /uploads do (the local stack, which starts every function itself).
+    WARM_UP_ON_START: int = 1
     # Service account that signs upload URLs on Google Cloud (IAM signBlob); empty locally.
     SIGNING_SERVICE_ACCOUNT: str = ""
     # Local stack only: a service-account key file used to sign URLs for the emulator.

@@ -196,3 +196,35 @@ def test_over_https_the_request_carries_an_id_token_for_the_functions_url(
 def test_a_url_of_another_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="neither https nor http"):
         warmup.send(Target("predict", "ftp://example/"))
+
+
+@pytest.mark.parametrize(("on_start", "expected"), [("1", 1), ("0", 0)])
+def test_a_new_results_api_instance_warms_the_functions_as_it_starts(
+    monkeypatch: pytest.MonkeyPatch, on_start: str, expected: int
+) -> None:
+    """Loading functions/results_api.py (what a new instance does before its first request)
+    sends each function one warm-up when WARM_UP_ON_START is 1, and none when it is 0."""
+    from shared.config import settings
+    from tests.pipeline_support import function_client
+
+    running = {"preprocess": Function(), "predict": Function()}
+    for function in running.values():
+        function.release.set()
+    monkeypatch.setenv("PREPROCESS_URL", running["preprocess"].url)
+    monkeypatch.setenv("PREDICT_URL", running["predict"].url)
+    monkeypatch.setenv("WARM_UP_ON_START", on_start)
+    settings.cache_clear()
+    warmup.warmer.cache_clear()
+    try:
+        function_client("results_api")
+        for function in running.values():
+            function.received.wait(5 if expected else 0.5)
+        assert {name: f.count() for name, f in running.items()} == {
+            "preprocess": expected,
+            "predict": expected,
+        }
+    finally:
+        for function in running.values():
+            function.stop()
+        settings.cache_clear()
+        warmup.warmer.cache_clear()

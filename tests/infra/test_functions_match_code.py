@@ -40,6 +40,7 @@ CLOUD_SAFE_DEFAULTS = {
     "SILENCE_DBFS",
     "DECODE_TIMEOUT_S",
     "LOG_LEVEL",
+    "WARM_UP_ON_START",  # 1: on Cloud a new results_api instance warms the functions (the stack: 0)
 }
 LOCAL_ONLY = {
     "STORAGE_EMULATOR_HOST",

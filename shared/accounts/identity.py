@@ -37,7 +37,7 @@ class Unauthenticated(Exception):
     """No usable identity; the message says why, for the 401 reply."""
 
 
-def _app() -> Any:
+def firebase_app() -> Any:
     with _init_lock:
         return _make_app()
 
@@ -59,7 +59,7 @@ def auth_module() -> Any:
     """`firebase_admin.auth`, imported when first needed, with our app initialised."""
     from firebase_admin import auth
 
-    _app()
+    firebase_app()
     return auth
 
 
@@ -86,7 +86,7 @@ def verified_uid(token: str, *, check_revoked: bool) -> str:
     auth = auth_module()
     look_up = check_revoked or bool(settings().FIREBASE_AUTH_EMULATOR_HOST)
     try:
-        claims = auth.verify_id_token(token, app=_app(), check_revoked=look_up)
+        claims = auth.verify_id_token(token, app=firebase_app(), check_revoked=look_up)
     except auth.CertificateFetchError as error:  # Google's signing keys could not be fetched
         raise TransientError(f"could not fetch the token signing keys: {error}") from error
     except auth.ExpiredIdTokenError:
@@ -123,7 +123,7 @@ def delete_account(uid: str) -> None:
     """Revoke the user's tokens (a request in flight with one is refused), then delete the user."""
     auth = auth_module()
     try:
-        auth.revoke_refresh_tokens(uid, app=_app())
-        auth.delete_user(uid, app=_app())
+        auth.revoke_refresh_tokens(uid, app=firebase_app())
+        auth.delete_user(uid, app=firebase_app())
     except auth.UserNotFoundError:
         pass  # already gone: erasure is idempotent

@@ -27,6 +27,6 @@ def check(token: str | None) -> None:
     from shared.accounts import identity
 
     try:
-        app_check.verify_token(token, app=identity._app())  # the app identity verifies ID tokens with
+        app_check.verify_token(token, app=identity.firebase_app())  # the app identity verifies ID tokens with
     except ValueError as error:  # firebase-admin reports every invalid token as a ValueError
         raise Unattested(f"The App Check token was refused: {error}") from None

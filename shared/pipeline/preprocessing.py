@@ -94,7 +94,7 @@ def preprocess_upload(
         attempts.record_failure(STAGE, upload, error, started, trace_id)
         return
 
-    if owner_of(name) is not None and tombstones.erased(bucket, name):
+    if tombstones.erased(bucket, name):
         _refuse(upload, "its name or account was erased meanwhile", trace_id)
         return
     claim = results.claim_upload(upload, trace_id)

@@ -194,7 +194,7 @@ def test_expired_and_revoked_tokens_are_401(api: Api) -> None:
     from shared.accounts import identity
 
     time.sleep(1.1)  # revocation counts in whole seconds: tokens issued before that second
-    identity.auth_module().revoke_refresh_tokens(api.visitor.uid, app=identity._app())
+    identity.auth_module().revoke_refresh_tokens(api.visitor.uid, app=identity.firebase_app())
     _unauthenticated(api("GET", "/results"), "revoked")
 
 
@@ -412,7 +412,7 @@ def test_delete_me_leaves_nothing_of_the_visitor_and_everything_of_others(
     from shared.accounts import identity
 
     with pytest.raises(identity.auth_module().UserNotFoundError):
-        identity.auth_module().get_user(api.visitor.uid, app=identity._app())
+        identity.auth_module().get_user(api.visitor.uid, app=identity.firebase_app())
     # Its token is refused from now on; everyone else's data is untouched.
     _unauthenticated(api("GET", "/results"), "token")
     for name in theirs:

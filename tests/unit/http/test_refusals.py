@@ -134,7 +134,7 @@ def test_an_unknown_failure_inside_token_verification_is_401(client: Any, monkey
             raise TypeError("'<' not supported between instances of 'str' and 'int'")
 
     monkeypatch.setattr(identity, "auth_module", lambda: Auth)
-    monkeypatch.setattr(identity, "_app", lambda: None)
+    monkeypatch.setattr(identity, "firebase_app", lambda: None)
     reply = client.get("/results", headers={"Origin": ORIGIN, "Authorization": "Bearer x.y.z"})
     _error(reply, 401, "unauthenticated")
     assert reply.headers["WWW-Authenticate"] == "Bearer"
@@ -155,7 +155,7 @@ def test_a_uid_that_cannot_be_a_path_segment_is_refused_at_verification(monkeypa
             return {"uid": uid, "exp": 2**40}
 
     monkeypatch.setattr(identity, "auth_module", lambda: Auth)
-    monkeypatch.setattr(identity, "_app", lambda: None)
+    monkeypatch.setattr(identity, "firebase_app", lambda: None)
     with pytest.raises(Unauthenticated, match="account id"):
         identity.verified_uid("t", check_revoked=True)
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared import logs
+from shared import logs, startup
 from shared.config import settings
 from shared.pipeline.events import WARM_UP
 
@@ -154,6 +154,16 @@ class Warmer:
             else:
                 sent += 1
         return sent
+
+
+def warm_on_start() -> None:
+    """A new results_api instance's warm-up, sent on a start-up thread (shared/startup.py) before
+    the instance imports the rest of itself: an API client's first upload, whose POST /uploads
+    started this instance, then meets preprocess and predict already starting
+    (WARM_UP_ON_START). This module imports only the standard library and shared's light
+    modules, so the warm-up leaves within a tenth of the instance's own start-up."""
+    if settings().WARM_UP_ON_START:
+        startup.prefetch("warm-up", warmer().warm)  # the warmer made now, with this process's settings
 
 
 @functools.cache

@@ -28,14 +28,6 @@ Handler = Callable[[flask.Request, str], flask.Response]
 SIGNER_WARM_UP_NAME = "warm-up/signer"
 
 
-def warm_on_start() -> None:
-    """A new instance's warm-up, on a thread of its start-up (shared/startup.py): preprocess and
-    predict start while this instance finishes its own, so an API client's first upload, whose
-    POST /uploads started this instance, meets them already starting (WARM_UP_ON_START)."""
-    if settings().WARM_UP_ON_START:
-        startup.prefetch("warm-up", warmer().warm)  # the warmer made now, with this process's settings
-
-
 def post_warm(request: flask.Request, uid: str) -> flask.Response:
     """204 once preprocess and predict are asked to start (when their interval allows)."""
     warmer().warm()

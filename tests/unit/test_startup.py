@@ -3,6 +3,7 @@ start-up steps done ahead of need are safe across gunicorn's fork."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -99,3 +100,35 @@ def test_a_prefetched_model_file_is_read_from_memory_once(monkeypatch: pytest.Mo
     model._read("gs://models/cough/1.0.0", "model.onnx")
     assert len(downloads) == 3  # once only: a later load reads the bucket again
     model._read("gs://models/cough/1.0.0", model.METADATA_FILE)  # leave nothing prefetched behind
+
+
+# What a new results_api instance would otherwise import before its warm-up leaves.
+# (google.cloud alone is an empty namespace package; its clients are google.cloud.<name>.)
+HEAVY = ("flask", "werkzeug", "functions_framework", "google.auth", "google.cloud.", "grpc", "firebase_admin")
+
+
+def test_results_api_sends_its_warm_up_before_its_heavy_imports() -> None:
+    """functions/results_api.py calls warm_on_start before importing flask and the API, and
+    shared.cloud.warmup itself imports none of them, so the warm-up leaves early."""
+    source = (REPO_ROOT / "functions" / "results_api.py").read_text()
+    lines = {ast.unparse(node): node.lineno for node in ast.parse(source).body}
+    assert (
+        lines["warm_on_start()"]
+        < lines["import flask"]
+        < lines["from shared.http.api import framework_error, handle"]
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, shared.cloud.warmup; print(json.dumps(sorted(sys.modules)))",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    loaded = set(json.loads(out))
+    assert "shared.cloud.warmup" in loaded
+    assert sorted(m for m in loaded if m.startswith(HEAVY)) == []

@@ -1,6 +1,7 @@
 """The first upload after an idle spell, end to end, with and without the warm-up (POST /warm).
 
-    .venv/bin/python -m bench.first_upload [--runs N] [--page-wait S] [--scenarios ...] [--out PATH]
+    .venv/bin/python -m bench.first_upload [--runs N] [--page-wait S] [--scenarios ...] [--cloud-cpu]
+                                           [--out PATH]
 
 After an idle spell every function has scaled to zero, so an upload meets up to three cold
 starts in a row: the page's `POST /uploads` starts results_api; the upload lands in the
@@ -32,6 +33,13 @@ done; predict's once preprocess has answered); each ScaleFromZero hop adds well 
 millisecond. All processes share this machine's cores, while on Cloud each instance has its
 own CPU; locally a function serves its warm-up and an event at once (gunicorn threads), on
 Cloud at concurrency 1 an event waits for the warm-up's end (or a new instance).
+
+`--cloud-cpu` gives each spawned function the vCPU its Cloud instance has in
+infra/terraform's sizing (results_api 1, preprocess and predict 0.333), with a CPU cgroup
+quota (bench/cloud_cpu.py, root only): on Cloud every instance has its own CPU, so the
+warm-up's three simultaneous start-ups do not compete for this machine's two cores, and a
+0.333-vCPU start takes about three times a full core's. Without it every process may use
+any core, as on one developer machine. It writes bench/results/first_upload_cloud_cpu.json.
 
 Reported: per scenario, the medians (min, max) of each step; the medians of the per-run
 ratios page_opened/warm and api_client/today. Writes bench/results/first_upload.json.
@@ -67,10 +75,12 @@ from bench.function_cold_start import (
 )
 from local_stack.processes import free_port
 from shared.accounts.ownership import user_prefix
+from shared.capacity.deployment import Deployment
 from shared.names import result_key
 from shared.pipeline.events import WARM_UP
 
 RESULTS = Path(__file__).resolve().parent / "results" / "first_upload.json"
+CLOUD_CPU_RESULTS = RESULTS.with_name("first_upload_cloud_cpu.json")
 STATE = "bytecode"  # what the Cloud build leaves (docs/performance.md, "Bytecode on Google Cloud")
 POLL_S = 0.05
 SCENARIOS = ("today", "page_opened", "api_client", "warm")
@@ -81,8 +91,10 @@ class ScaleFromZero:
     """A function's URL as Cloud Run gives it: the first request spawns the process and waits for
     its port; every request is forwarded to it. Records when each warm-up it forwarded ended."""
 
-    def __init__(self, name: str, venv: Path, source: Path, env: dict[str, str]) -> None:
-        self.name, self.venv, self.source, self.env = name, venv, source, env
+    def __init__(
+        self, name: str, venv: Path, source: Path, env: dict[str, str], vcpu: float | None = None
+    ) -> None:
+        self.name, self.venv, self.source, self.env, self.vcpu = name, venv, source, env, vcpu
         self.instance: Instance | None = None
         self.warm_ups_done: list[float] = []  # perf_counter when each warm-up's reply came
         self._lock = threading.Lock()
@@ -96,7 +108,7 @@ class ScaleFromZero:
         """The instance, spawned by the first caller (the others wait for its port, as Cloud Run queues)."""
         with self._lock:
             if self.instance is None:
-                instance = Instance(self.venv, self.source, self.name, self.env)
+                instance = Instance(self.venv, self.source, self.name, self.env, self.vcpu)
                 instance.wait_listening()
                 self.instance = instance
             return self.instance
@@ -173,11 +185,17 @@ class Poller(threading.Thread):
 class Functions:
     """results_api, preprocess and predict, each behind its own ScaleFromZero URL."""
 
-    def __init__(self, venv: Path, sources: dict[str, Path], env: dict[str, str], warm_ups: bool) -> None:
-        pipeline = {n: ScaleFromZero(n, venv, sources[n], env) for n in ("preprocess", "predict")}
+    def __init__(self, venv: Path, sources: dict[str, Path], env: dict[str, str], warm_ups: bool,
+                 vcpu: dict[str, float] | None) -> None:  # fmt: skip
+        """`vcpu`: each function's share of a core (--cloud-cpu), or None for no limit."""
+        vcpu = vcpu or {}
+        pipeline = {
+            n: ScaleFromZero(n, venv, sources[n], env, vcpu.get(n)) for n in ("preprocess", "predict")
+        }
         urls = {"PREPROCESS_URL": pipeline["preprocess"].url, "PREDICT_URL": pipeline["predict"].url}
         api_env = {**env, **(urls if warm_ups else {"PREPROCESS_URL": "", "PREDICT_URL": ""})}
-        self.api = ScaleFromZero("results_api", venv, sources["results_api"], api_env)
+        api = "results_api"
+        self.api = ScaleFromZero(api, venv, sources[api], api_env, vcpu.get(api))
         self.preprocess, self.predict = pipeline["preprocess"], pipeline["predict"]
 
     def stop(self) -> None:
@@ -223,11 +241,11 @@ def upload(pipeline: Pipeline, functions: Functions, token: dict[str, str], uid:
 
 
 def scenario(name: str, pipeline: Pipeline, venv: Path, sources: dict[str, Path], env: dict[str, str],
-             page_wait_s: float) -> dict[str, float]:  # fmt: skip
+             page_wait_s: float, vcpu: dict[str, float] | None) -> dict[str, float]:  # fmt: skip
     """One run of `name` on new processes; its marks (and, with the page, when the warm-ups ended)."""
     visitor = pipeline.visitor()  # untimed: the page signs in before the visitor records
     token = {"Authorization": f"Bearer {visitor.id_token}"}
-    functions = Functions(venv, sources, env, warm_ups=name != "today")
+    functions = Functions(venv, sources, env, warm_ups=name != "today", vcpu=vcpu)
     try:
         if name == "warm":
             upload(pipeline, functions, token, visitor.uid)  # untimed: every function up and past one
@@ -261,8 +279,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--page-wait", type=float, default=3.0, help="seconds from page open to upload")
     parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--cloud-cpu", action="store_true", help="hold each function to its Cloud vCPU (root, cgroups)"
+    )
+    parser.add_argument("--out", type=Path, help="where to write the JSON (default: bench/results/)")
     args = parser.parse_args()
+    vcpu = None
+    if args.cloud_cpu:
+        sizing = Deployment.read(None).sizing
+        vcpu = {name: sizing[name].vcpu for name in ("results_api", "preprocess", "predict")}
+    out = args.out or (CLOUD_CPU_RESULTS if vcpu else RESULTS)
     (WORK / "logs").mkdir(parents=True, exist_ok=True)
     venv = runtime_venv(STATE)
     sources = deployed_sources(code_tree(None), "this", STATE)
@@ -276,6 +302,7 @@ def main() -> int:
         "page_wait_s": args.page_wait,
         "load_average_before": os.getloadavg()[0],
         "nice_minus_10": prioritised,
+        "vcpu_per_function": vcpu,  # None: any core (no --cloud-cpu)
     }
     loads = []
     chosen = tuple(args.scenarios)
@@ -285,7 +312,7 @@ def main() -> int:
         process_env = {k: v for k, v in {**os.environ, **env}.items() if k != "PYTHONPATH"}
         report["load_average_emulators_ready"] = os.getloadavg()[0]
         run: Callable[[str], dict[str, float]] = lambda name: scenario(  # noqa: E731
-            name, pipeline, venv, sources, process_env, args.page_wait
+            name, pipeline, venv, sources, process_env, args.page_wait, vcpu
         )
         for name in chosen:  # untimed: the OS file cache warm, the emulators past their first requests
             run(name)
@@ -313,7 +340,7 @@ def main() -> int:
     for key, done_when in (("ratio_page_opened_to_warm", 1.5), ("ratio_api_client_to_today", 0.65)):
         if key in report:
             print(f"{key}: {report[key]:.2f} (done when <= {done_when})")
-    save_results(args.out, report)
+    save_results(out, report)
     return 0
 
 

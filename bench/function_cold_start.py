@@ -85,6 +85,7 @@ import requests
 from google.cloud import firestore, pubsub_v1, storage
 
 from bench.clip_cost import save_results
+from bench.cloud_cpu import CpuQuota
 from local_stack import processes, resources
 from local_stack.auth_emulator import READY_TIMEOUT_S as AUTH_READY_TIMEOUT_S
 from local_stack.auth_emulator import start_auth
@@ -252,7 +253,10 @@ Check = Callable[[requests.Response], None]
 class Instance:
     """One function in a new `functions-framework` process (as a Cloud instance starts), stopped by PID."""
 
-    def __init__(self, venv: Path, source: Path, name: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, venv: Path, source: Path, name: str, env: dict[str, str], vcpu: float | None = None
+    ) -> None:
+        """`vcpu`: hold the process to that share of a core, as its Cloud instance (bench/cloud_cpu.py)."""
         self.name = name
         self.port = processes.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -260,7 +264,10 @@ class Instance:
         argv += ["--host", "127.0.0.1", "--port", str(self.port)]
         self._log = (WORK / "logs" / f"{name}.log").open("ab")
         self.started = time.perf_counter()
+        self.quota = CpuQuota(name, vcpu) if vcpu is not None else None
         self.child = subprocess.Popen(argv, cwd=source, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        if self.quota is not None:
+            self.quota.add(self.child.pid)
 
     def wait_listening(self) -> float:
         """Seconds from spawn until the port accepts connections."""
@@ -284,6 +291,8 @@ class Instance:
         os.waitpid(self.child.pid, 0)
         self.child.returncode = 0
         self._log.close()
+        if self.quota is not None:
+            self.quota.remove()
         return peak_mb
 
 

@@ -114,7 +114,6 @@ def run(args: argparse.Namespace) -> int:
                 "model": summary["out"],
                 "threshold": metrics["threshold"]["chosen"],
                 "synthetic_accuracy": metrics["synthetic"]["accuracy"],
-                "held_out_real_called_cough_rate": metrics["held_out_real"]["called_cough_rate"],
                 "expected_calibration_error": metrics["calibration"]["ece"],
                 "inconclusive_rate": metrics["inconclusive_rate"],
                 "goals": metrics["goals"],

@@ -58,7 +58,7 @@ class TrainConfig:
     data: str = "recipes"  # "recipes", "synthetic" (1.0.0, 1.1.0) or a COUGHVID-style folder
     sources: str = "full"  # which real not-a-cough packages: a key of training.sources.SOURCE_SETS
     name: str = "cough-classifier"
-    version: str = "1.2.0"
+    version: str = "1.3.0"
     epochs: int = 25
     seed: int = 0
     per_class: int = 600  # synthetic clips per class

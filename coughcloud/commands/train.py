@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data",
         default="recipes",
-        help="'recipes' (default: training/recipes.py, 1.2.0), 'synthetic' (training/synthetic.py, "
+        help="'recipes' (default: training/recipes.py, 1.2.0 and 1.3.0), 'synthetic' (training/synthetic.py, "
         "1.0.0 and 1.1.0) or a COUGHVID-style folder (metadata CSV + <uuid>.webm/.ogg/.wav)",
     )
     parser.add_argument(

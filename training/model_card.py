@@ -8,7 +8,9 @@ TRAINED_ON = {
     "recipes": "Synthetic dry and wet coughs from a broad, randomized family of recipes "
     "(training/recipes.py: source-filter coughs in three phases, noise bursts with varied onsets, "
     "decays and resonances; wet ones longer, lower, with crackles and bubbling), each clip through "
-    "a randomized room, microphone, hum and lossy codec; synthetic non-coughs (training/synthetic.py)",
+    "a randomized room, microphone, hum and lossy codec; synthetic non-coughs, most with a cough's "
+    "outline (training/look_alikes.py: knocks, clicks, whooshes, laughter), the rest from "
+    "training/synthetic.py",
     "synthetic": "Synthetic dry and wet coughs and synthetic non-coughs (training/synthetic.py)",
 }
 EVALUATED = {
@@ -17,7 +19,9 @@ EVALUATED = {
     "tube; a recorded-like envelope painted with sampled spectral shapes), at 16-48 kHz, with "
     "background noise and hum, many through Opus, AAC or MP3, scored through the serving path and "
     "looked at once per released model (`python -m training.evaluate`); its false coughs are measured "
-    "on whole held-out packages of real non-cough sound. The figures are in metrics.held_out.",
+    "on whole held-out packages of real non-cough sound. The figures are in metrics.held_out. The "
+    "training recipe was chosen among candidates on a separate development set (training/dev/: two "
+    "more cough recipes and other packages of real sound; metrics.dev), never on the held-out data.",
 }
 
 
@@ -38,7 +42,7 @@ def model_card(sources: list[dict[str, Any]], data: str = "recipes") -> dict[str
         "limits": [
             "Its dry/wet answers on real coughs are unmeasured; published dry/wet figures on real data "
             "are about 84 %/76 % sensitivity/specificity (Swarnkar 2013).",
-            "A real sound unlike anything in its training data (a sneeze, laughter, a door slam) may "
+            "A real sound unlike anything in its training data (a sneeze, a throat clearing, a bark) may "
             "still be called a cough.",
             "Much of its real speech is 8 kHz telephone audio (band-limited) or game dialogue.",
             "Answers below the threshold are `inconclusive`; the probabilities are still reported.",

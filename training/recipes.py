@@ -9,7 +9,7 @@ drawn from a wide, physically plausible range:
   intermediate phase of turbulent airflow, a voiced phase of 0–300 ms, present in about
   half), each made of turbulent noise (spectral tilt −9 to +3 dB per octave) and, for
   the voiced phase, glottal pulses (80–400 Hz, jitter), filtered by 2–5 randomized formants
-  (250–4800 Hz, bandwidths 80–900 Hz) that differ per phase;
+  (250–4800 Hz, bandwidths log-uniform over 30–1200 Hz, from sharp to broad) that differ per phase;
 - burst cough: one burst of noise shaped by 1–4 broad resonances, with an onset of
   0.5–40 ms and a decay that is exponential, power-law or linear (time constant 20–250 ms);
 - training/synthetic.py's own dry and wet bursts, as one member among the others.
@@ -22,8 +22,10 @@ and bubbling (an irregular 4–40 Hz amplitude flutter and short low tones of 15
 a dry cough is shorter, has its energy higher (a low cut instead), a cleaner decay, and
 at most a few faint crackles (so a crackle alone does not decide).
 
-Not-a-cough clips are training/synthetic.py's (speech-like vowels, tones, music-like notes,
-coloured noise) plus real recordings (training/sources.py). Every clip of every class,
+Not-a-cough clips are sounds with a cough's outline (training/look_alikes.py: knocks, clicks,
+whooshes, laughter; LOOK_ALIKE_SHARE of the synthetic ones) and training/synthetic.py's
+(speech-like vowels, tones, music-like notes, coloured noise), plus real recordings
+(training/sources.py). Every clip of every class,
 real ones included, then goes through a randomized recording chain (`room_and_microphone`
 before training/augment.py's backgrounds and levels, `codec` after them): a room (an
 impulse response of decaying noise, RT60 0.1–0.9 s, direct-to-reverberant ratio −2 to
@@ -46,7 +48,7 @@ import numpy as np
 from scipy.signal import butter, fftconvolve, lfilter
 
 from shared.ml.audio import decode_audio
-from training import synthetic
+from training import look_alikes, synthetic
 from training.synthetic import LABELS, RATE, Clip
 
 DESCRIPTION = (
@@ -55,9 +57,12 @@ DESCRIPTION = (
     "randomized formants), burst coughs with randomized onsets, decays and resonances, and "
     "training/synthetic.py's bursts; 1-4 coughs per clip; wet coughs longer, with more "
     "low-frequency energy, crackles and bubbling, dry ones shorter and higher. Not-a-cough: "
-    "training/synthetic.py's speech-like vowels, tones, music-like notes and coloured noise. "
+    "training/look_alikes.py's knocks, clicks, whooshes and laughter, and training/synthetic.py's "
+    "speech-like vowels, tones, music-like notes and coloured noise. "
     "Every clip (real ones too) through a randomized room, microphone, hum and lossy codec."
 )
+# The share of synthetic not-a-cough clips that have a cough's outline (training/look_alikes.py).
+LOOK_ALIKE_SHARE = 0.8
 # The rough odds of each part of the recording chain.
 ROOM_SHARE = 0.6
 MICROPHONE_SHARE = 0.7
@@ -81,7 +86,7 @@ def _formants(x: np.ndarray, rng: np.random.Generator, wet: bool) -> np.ndarray:
     out = np.zeros_like(x)
     top = 3200.0 if wet else 4800.0
     for _ in range(int(rng.integers(2, 6))):
-        centre, bandwidth = rng.uniform(250, top), rng.uniform(80, 900)
+        centre, bandwidth = rng.uniform(250, top), np.exp(rng.uniform(np.log(30), np.log(1200)))
         r = np.exp(-np.pi * bandwidth / RATE)
         a = [1.0, -2 * r * np.cos(2 * np.pi * centre / RATE), r * r]
         out += rng.uniform(0.3, 1.0) * lfilter([1 - r], a, x)
@@ -231,7 +236,9 @@ def make_clip(label: str, rng: np.random.Generator) -> np.ndarray:
     if label in ("dry", "wet"):
         return cough_clip(rng, label == "wet")
     if label == "not_cough":
-        return synthetic.make_clip(label, rng)
+        return (
+            look_alikes.make_clip(rng) if rng.random() < LOOK_ALIKE_SHARE else synthetic.make_clip(label, rng)
+        )
     raise ValueError(f"unknown label {label!r}; expected one of {LABELS}")
 
 

@@ -133,7 +133,6 @@ def write_report(folder: Path, metrics: dict[str, Any], history: dict[str, list[
         "metrics": folder / "metrics.json",
         "confusion_matrix": folder / "confusion_matrix.png",
         "reliability": folder / "reliability.png",
-        "held_out_sources": folder / "held_out_sources.png",
         "training_curves": folder / "training_curves.png",
     }
     paths["metrics"].write_text(
@@ -141,6 +140,5 @@ def write_report(folder: Path, metrics: dict[str, Any], history: dict[str, list[
     )
     plot_confusion(metrics["synthetic"], paths["confusion_matrix"])
     plot_reliability(metrics["calibration"], paths["reliability"])
-    plot_held_out(metrics["held_out_real"], paths["held_out_sources"])
     plot_history(history, paths["training_curves"])
     return {kind: str(path) for kind, path in paths.items()}

@@ -1,9 +1,11 @@
 """Where the real not-a-cough recordings come from: Debian packages, named here and nowhere else.
 
 Every source is one Debian package whose recordings are all `not_cough`. A source is
-either trained on (`train`: its clips are split into training and validation, and its
-recordings are also mixed under the synthetic coughs as background) or held out whole
-(`held_out`: never trained on, never used to pick the threshold, only measured). Holding
+trained on (`train`: its clips are split into training and validation, and its
+recordings are also mixed under the synthetic coughs as background), held out whole
+(`held_out`: never read by training, never used to pick the threshold or a candidate,
+measured once per release by training/evaluate.py), or part of the development set
+(`dev`, DEV_SOURCES: never read by training, used to compare candidates, training/dev/). Holding
 out whole packages (another voice and language, another instrument set, another game's
 and another desktop theme's effects) is what makes the held-out figure mean something:
 random clips of a trained package would share its voice, room and microphone.
@@ -20,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 TRAIN = "train"
 HELD_OUT = "held_out"
+DEV = "dev"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ SOURCES: tuple[Source, ...] = (
     Source("tuxtype-data", "effects", TRAIN, "GPL-2", "typing game sound effects"),
     Source("oxygen-sounds", "effects", TRAIN, "LGPL-3.0-or-later", "KDE Oxygen desktop sounds"),
     Source("deepin-sound-theme", "effects", TRAIN, "GPL-3+", "Deepin desktop sounds"),
+    Source("colobot-common-sounds", "effects", TRAIN, "GPL-3+", "space game sound effects"),
+    Source("tuxpaint-data", "effects", TRAIN, "GPL-2+", "drawing program sound effects"),
+    Source("chromium-bsu-data", "effects", TRAIN, "Clarified-Artistic", "space shooter sound effects"),
+    Source("boswars-data", "effects", TRAIN, "GPL-2+", "strategy game sound effects and voices"),
     # --- held out whole: measured only
     Source(
         "asterisk-core-sounds-fr-wav",
@@ -127,6 +134,21 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source("heroes-sound-effects", "effects", HELD_OUT, "GPL-2+", "arcade game sound effects"),
     Source("yaru-theme-sound", "effects", HELD_OUT, "CC-BY-SA-4.0", "Ubuntu Yaru desktop sounds"),
+)
+
+# The development set's real non-coughs (training/dev/): other packages again, for comparing
+# training candidates on false coughs without looking at the held-out ones.
+DEV_SOURCES: tuple[Source, ...] = (
+    Source("fillets-ng-data", "effects", DEV, "GPL-2+", "puzzle game sound effects and music", limit=150),
+    Source(
+        "lomiri-sounds",
+        "effects",
+        DEV,
+        "CC-BY-SA-3.0, CC-BY-3.0, CC-BY-4.0, CC0-1.0",
+        "Lomiri (Ubuntu Touch) desktop sounds",
+    ),
+    Source("psi-plus-sounds", "effects", DEV, "GPL-2+", "chat client notification sounds"),
+    Source("eiskaltdcpp-sounds", "effects", DEV, "GPL-3+", "file sharing client notification sounds"),
 )
 
 # The small set the test suite trains on (a few seconds): both packages are under 1 MB and

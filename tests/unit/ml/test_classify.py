@@ -37,7 +37,7 @@ def test_shipped_model_classifies_the_example_clips(model, name: str) -> None:
     assert result["status"] == "done"
     assert result["label"] == EXAMPLES[name]
     assert result["confidence"] >= model.threshold
-    assert result["model"] == {"name": "cough-classifier", "version": "1.2.0", "training_data": "mixed"}
+    assert result["model"] == {"name": "cough-classifier", "version": "1.3.0", "training_data": "mixed"}
 
 
 def test_examples_are_small_audio_only_and_documented_as_synthetic() -> None:

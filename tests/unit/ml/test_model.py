@@ -35,7 +35,7 @@ def _copy(tmp_path: Path, **metadata_changes: object) -> Path:
 
 def test_shipped_model_loads_with_its_metadata() -> None:
     model = load_model(str(BUNDLED_MODEL_DIR))
-    assert (model.name, model.version) == ("cough-classifier", "1.2.0")
+    assert (model.name, model.version) == ("cough-classifier", "1.3.0")
     assert model.labels == ("dry", "wet", "not_cough")
     assert model.threshold == METADATA["metrics"]["threshold"]["chosen"]
     assert model.spec == FEATURES and METADATA["features"] == FEATURES.to_dict()
@@ -61,9 +61,10 @@ def test_shipped_model_card_says_what_it_learned_from_and_what_not() -> None:
     for package, use in uses.items():
         assert (package in card["trained_on"]) == (use == "train")
         assert (package in card["never_shown"]) == (use == "held_out")
-    assert set(METADATA["metrics"]["held_out_real"]["by_source"]) == {
+    assert set(METADATA["metrics"]["held_out"]["real"]["by_source"]) == {
         p for p, u in uses.items() if u == "held_out"
     }
+    assert "training/dev/" in card["evaluated"] and METADATA["metrics"]["dev"]["coughs"]["clips"] == 240
 
 
 def test_the_previous_version_still_ships_for_rollback() -> None:

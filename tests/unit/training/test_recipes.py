@@ -61,3 +61,15 @@ def test_every_codec_round_trips_through_the_serving_decoder(codec) -> None:
     x = (np.random.default_rng(0).standard_normal(RATE) * 0.1).astype(np.float32)
     data = recipes.encode(x, 22_050, codec, RATE, 32_000)
     assert 0.95 < decode_audio(data, RATE).duration_s < 1.1
+
+
+def test_look_alikes_are_seeded_sounds_with_a_cough_outline() -> None:
+    from training import look_alikes
+
+    for recipe in look_alikes.RECIPES:
+        first, again = recipe(np.random.default_rng(3)), recipe(np.random.default_rng(3))
+        assert np.array_equal(first, again), recipe.__name__
+        assert np.isfinite(first).all() and np.max(np.abs(first)) > 0, recipe.__name__
+        assert 0.05 * RATE < first.size < 5 * RATE, recipe.__name__
+    clip = look_alikes.make_clip(np.random.default_rng(0))
+    assert clip.dtype == np.float32 and np.isclose(np.max(np.abs(clip)), 1.0)

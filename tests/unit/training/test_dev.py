@@ -14,19 +14,13 @@ from training.dev.__main__ import score
 from training.sources import DEV_SOURCES, SOURCES
 from training.synthetic import RATE
 
-from .test_held_out import _imports
+from .test_held_out import _imports, modules_reaching
 
 TRAINING = REPO_ROOT / "training"
 
 
 def test_nothing_outside_the_development_set_reaches_it() -> None:
-    reaching = {
-        path.relative_to(REPO_ROOT).as_posix()
-        for path in TRAINING.rglob("*.py")
-        if "dev" not in path.relative_to(TRAINING).parts
-        and any(name.startswith("training.dev") for name in _imports(path))
-    }
-    assert reaching == set()
+    assert modules_reaching("dev") == set()
 
 
 def test_the_development_recipes_share_no_code_with_training_or_the_held_out_set() -> None:

@@ -222,7 +222,7 @@ def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
     second look is refused unless `again` is set, and then it is counted.
     """
     metadata_path = folder / METADATA_FILE
-    metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    metadata = read_json(metadata_path)
     previous = metadata.get("metrics", {}).get(HELD_OUT_KEY)
     if previous and not again:
         raise ValueError(
@@ -241,7 +241,7 @@ def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
         {"recipe": [c.recipe for c in coughs], "container": [c.container for c in coughs]},
     )
 
-    real_labels = [model.predict(feature_matrix(clip.samples, model.spec), model.spec).label for clip in real]
+    real_labels = [served_label(model, clip.samples) for clip in real]
     real_summary = real_metrics([clip.source.split(":", 1)[0] for clip in real], real_labels, kinds)
 
     record = {
@@ -262,28 +262,37 @@ def evaluate_released(folder: Path, again: bool = False) -> dict[str, Any]:
     metadata.setdefault("metrics", {})[HELD_OUT_KEY] = record
     if "model_card" in metadata:
         metadata["model_card"]["held_out_figures"] = held_out_sentence(record)
-    _write_json(metadata_path, metadata)
+    write_json(metadata_path, metadata)
     report_path = folder / "report" / "metrics.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    report = read_json(report_path) if report_path.exists() else {}
     report[HELD_OUT_KEY] = record
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_json(report_path, report)
+    write_json(report_path, report)
     plot_held_out(real_summary, report_path.parent / "held_out_sources.png")
     return record
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+def served_label(model: CoughModel, samples: np.ndarray) -> str:
+    """The label predict would give these samples (features, windows averaged, threshold)."""
+    return model.predict(feature_matrix(samples, model.spec), model.spec).label
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def write_side_by_side(folder: Path) -> list[dict[str, Any]]:
     """Put every sibling version's held-out figures, side by side, into `folder`'s model card."""
     siblings = sorted(p for p in folder.parent.iterdir() if (p / METADATA_FILE).is_file())
-    rows = side_by_side([json.loads((p / METADATA_FILE).read_text(encoding="utf-8")) for p in siblings])
-    metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    rows = side_by_side([read_json(p / METADATA_FILE) for p in siblings])
+    metadata = read_json(folder / METADATA_FILE)
     if "model_card" in metadata:
         metadata["model_card"]["versions_side_by_side"] = rows
-        _write_json(folder / METADATA_FILE, metadata)
+        write_json(folder / METADATA_FILE, metadata)
     return rows
 
 

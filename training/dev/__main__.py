@@ -9,14 +9,12 @@ chosen on. Looking here is free (that is what the set is for); the held-out set 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from shared.ml.features import feature_matrix
 from shared.ml.model import METADATA_FILE, MODEL_FILE, CoughModel
 from training import dev
-from training.evaluate import held_out_cough_metrics, real_metrics
+from training.evaluate import held_out_cough_metrics, read_json, real_metrics, served_label, write_json
 from training.real_sounds import load_source
 from training.sources import DEV_SOURCES, ensure_installed
 
@@ -25,17 +23,12 @@ DEV_KEY = "dev"
 
 def score(folder: Path, per_label: int = dev.PER_LABEL, real: bool = True) -> dict[str, Any]:
     """The model in `folder` on the development coughs (and, with `real`, the development packages)."""
-    metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
-    model = CoughModel((folder / MODEL_FILE).read_bytes(), metadata, str(folder))
-
-    def label(samples: Any) -> str:
-        return model.predict(feature_matrix(samples, model.spec), model.spec).label
-
+    model = CoughModel((folder / MODEL_FILE).read_bytes(), read_json(folder / METADATA_FILE), str(folder))
     coughs = dev.generate(per_label)
     record: dict[str, Any] = {
         "coughs": held_out_cough_metrics(
             [clip.label for clip in coughs],
-            [label(clip.samples) for clip in coughs],
+            [served_label(model, clip.samples) for clip in coughs],
             {"recipe": [clip.source.split(":")[1] for clip in coughs]},
         ),
         "command": f"python -m training.dev {folder}",
@@ -47,7 +40,7 @@ def score(folder: Path, per_label: int = dev.PER_LABEL, real: bool = True) -> di
         ]
         record["real"] = real_metrics(
             [clip.source.split(":", 1)[0] for clip in clips],
-            [label(clip.samples) for clip in clips],
+            [served_label(model, clip.samples) for clip in clips],
             {source.package: source.kind for source in DEV_SOURCES},
         )
     return record
@@ -70,9 +63,9 @@ def main() -> None:
         print(f"  {recipe}: {called:.1%} called a cough, {right:.1%} dry/wet right")
     if args.record:
         path = args.folder / METADATA_FILE
-        metadata = json.loads(path.read_text(encoding="utf-8"))
+        metadata = read_json(path)
         metadata.setdefault("metrics", {})[DEV_KEY] = record
-        path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+        write_json(path, metadata)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ the held-out ones.
 
 A cough's spectrogram shows a broad band of noise that starts high and bright and slides
 down and narrows as the airflow weakens. This recipe draws that trajectory and nothing
-else: white noise through a band-pass whose centre and width move over the cough
-(recomputed every 5 ms, state carried across), under a two-stage envelope (a sharp first
-stage, a slower tail):
+else: white noise through a band-pass whose centre slides over the cough, its width in
+octaves fixed per cough (the filter recomputed every 5 ms, its state carried across), under
+a two-stage envelope (a sharp first stage, a slower tail):
 
 - dry: the centre glides from 2–5 kHz to 0.8–2.5 kHz in 80–250 ms, the band is wide,
   the tail short and smooth;
@@ -47,7 +47,7 @@ def cough(wet: bool, rate: int, rng: np.random.Generator) -> np.ndarray:
         high = min(0.45 * rate, centre * 2**width)
         sos = butter(2, [low, high], "bandpass", fs=rate, output="sos")
         if zi is None:
-            zi = sosfilt_zi(sos) * 0.0
+            zi = np.zeros_like(sosfilt_zi(sos))
         out[i : i + step], zi = sosfilt(sos, source[i : i + step], zi=zi)
     t = np.arange(n) / rate
     first = rng.uniform(0.02, 0.07)

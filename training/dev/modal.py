@@ -10,11 +10,12 @@ the expulsive airflow is the force:
 
 - 12–40 modes with log-uniform frequencies (dry: 400–6000 Hz, wet: 120–2500 Hz), decay
   rates of 8–60 per second and amplitudes falling with frequency at a random slope;
-- the excitation is a noise burst with an instantaneous rise and a gamma-like fall
+- the excitation is a noise burst with a 1 ms rise and a gamma-like fall
   (dry: 40–160 ms, wet: 150–450 ms), convolved with the modes (so every mode rings
   after the burst stops), plus a share of the raw burst (the air's own hiss);
-- wet coughs add a "rattle": short, randomly timed re-excitations of the lowest modes
-  (4–20 per second), and an amplitude wobble of 5–20 Hz; dry coughs a clean ring-down.
+- wet coughs add a "rattle": short (4 ms), randomly timed kicks in the excitation (4–20
+  per second) that strike the body again, and an amplitude wobble of 5–20 Hz; dry coughs a
+  clean ring-down.
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ import os, sys, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np
 import keras, librosa, tensorflow
+import training.net  # registers the layers of the shipped model.keras (Masks)
 from shared.ml.features import model_inputs
 from shared.ml.model import spec_of
 imported_at = time.time()

@@ -23,18 +23,29 @@ FILTERS = (32, 48, 64)  # the shipped size: filters of the three conv layers
 
 
 def build_model(
-    spec: FeatureSpec, n_labels: int, train_x: np.ndarray, filters: tuple[int, ...] = FILTERS
+    spec: FeatureSpec,
+    n_labels: int,
+    train_x: np.ndarray,
+    filters: tuple[int, ...] = FILTERS,
+    name: str = "cough_classifier",
 ) -> keras.Model:
     """A small 1-D conv net over time on one MFCC window [n_mfcc, window_frames] → softmax.
 
     The per-coefficient normalisation is learned from the training windows and lives
-    inside the model, so serving feeds raw MFCCs.
+    inside the model, so serving feeds raw MFCCs. Each window's own mean per coefficient is
+    then taken off (cepstral mean normalisation): a fixed gain or a fixed tilt or colour of
+    the spectrum (microphone, room, codec, recipe) adds a constant to each MFCC, so the net
+    sees how the sound changes within the window, not the channel it came through. In
+    training only, `Masks` hides a random stretch of frames and a few coefficients.
     """
     inputs = keras.Input((spec.n_mfcc, spec.window_frames), name="mfcc")
     x = keras.layers.Permute((2, 1))(inputs)  # [frames, n_mfcc]
     norm = keras.layers.Normalization(axis=-1)
     norm.adapt(np.transpose(train_x, (0, 2, 1)))
-    x = norm(x)
+    x = Masks(name="masks")(norm(x))
+    x = keras.layers.Subtract(name="window_mean_removed")(
+        [x, keras.layers.GlobalAveragePooling1D(keepdims=True)(x)]
+    )
     for width, kernel in zip(filters, (5, 3, 3), strict=True):
         x = keras.layers.Conv1D(width, kernel, padding="same", activation="relu")(x)
         x = keras.layers.MaxPooling1D(2)(x)
@@ -43,11 +54,54 @@ def build_model(
     )
     x = keras.layers.Dropout(0.3)(x)
     outputs = keras.layers.Dense(n_labels, activation="softmax", name="probabilities")(x)
-    model = keras.Model(inputs, outputs, name="cough_classifier")
+    model = keras.Model(inputs, outputs, name=name)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
     return model
+
+
+@keras.saving.register_keras_serializable(package="coughcloud")
+class Masks(keras.layers.Layer):
+    """Training only (SpecAugment's masks, on MFCCs): per window, zero (the training mean, after
+    normalisation) up to `frames` consecutive frames and up to `coefficients` consecutive
+    coefficients, so no single stretch or coefficient decides. Serving passes windows through."""
+
+    def __init__(self, frames: int = 20, coefficients: int = 3, seed: int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.frames, self.coefficients = frames, coefficients
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training: bool = False):  # noqa: ANN001, ANN201 (tensors)
+        if not training:
+            return x
+        n, steps, width = keras.ops.shape(x)[0], keras.ops.shape(x)[1], keras.ops.shape(x)[2]
+        keep_frames = self._keep(n, steps, self.frames, axis=1)
+        keep_coefficients = self._keep(n, width, self.coefficients, axis=2)
+        return x * keep_frames * keep_coefficients
+
+    def _keep(self, n, size, most: int, axis: int):  # noqa: ANN001, ANN202 (tensors)
+        """1 outside, 0 inside one random span of 0..`most` positions along `axis`, per window."""
+        shape = (n, 1, 1)
+        span = keras.random.randint(shape, 0, most + 1, seed=self.seed_generator)
+        start = keras.random.randint(shape, 0, size, seed=self.seed_generator)
+        position = keras.ops.reshape(keras.ops.arange(size), (1, -1, 1) if axis == 1 else (1, 1, -1))
+        inside = keras.ops.logical_and(position >= start, position < start + span)
+        return 1.0 - keras.ops.cast(inside, "float32")
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "frames": self.frames, "coefficients": self.coefficients}
+
+
+def average(members: list[keras.Model]) -> keras.Model:
+    """One model whose answer is the mean of its members' probabilities: one file to serve.
+
+    Members trained from different initial weights on the same clips disagree most where the
+    training data says least, which is off the recipes' family; averaging them damps those
+    guesses (docs/concepts/model-evaluation.md)."""
+    inputs = keras.Input(members[0].inputs[0].shape[1:], name="mfcc")
+    outputs = keras.layers.Average(name="probabilities")([member(inputs) for member in members])
+    return keras.Model(inputs, outputs, name="cough_classifier")
 
 
 class ProgressBar(keras.callbacks.Callback):

@@ -62,7 +62,7 @@ DESCRIPTION = (
     "Every clip (real ones too) through a randomized room, microphone, hum and lossy codec."
 )
 # The share of synthetic not-a-cough clips that have a cough's outline (training/look_alikes.py).
-LOOK_ALIKE_SHARE = 0.8
+LOOK_ALIKE_SHARE = 0.6
 # The rough odds of each part of the recording chain.
 ROOM_SHARE = 0.6
 MICROPHONE_SHARE = 0.7

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -40,7 +41,7 @@ from training.dataset import FEATURES, clip_features, split_clips, window_datase
 from training.evaluate import SYNTHETIC_ACCURACY_MIN, calibration, choose_threshold, label_at
 from training.export import KERAS_FILE, check_parity, serving_fields, to_tflite, write_model_folder
 from training.model_card import model_card
-from training.net import FILTERS, build_model, fit, seed_everything
+from training.net import FILTERS, average, build_model, fit, seed_everything
 from training.real_sounds import load_source
 from training.report import clip_metrics, write_report
 from training.sources import SOURCE_SETS, TRAIN, Source, ensure_installed, package_version
@@ -58,7 +59,7 @@ class TrainConfig:
     data: str = "recipes"  # "recipes", "synthetic" (1.0.0, 1.1.0) or a COUGHVID-style folder
     sources: str = "full"  # which real not-a-cough packages: a key of training.sources.SOURCE_SETS
     name: str = "cough-classifier"
-    version: str = "1.3.0"
+    version: str = "1.5.0"
     epochs: int = 25
     seed: int = 0
     per_class: int = 600  # synthetic clips per class
@@ -68,6 +69,7 @@ class TrainConfig:
     limit: int | None = None  # at most this many real cough clips (COUGHVID-style data)
     source_limit: int | None = None  # at most this many clips per real source (quick runs)
     filters: tuple[int, ...] = FILTERS  # the network's size (training/net.py)
+    members: int = 1  # networks trained from different initial weights, averaged into one model
 
 
 @dataclass(frozen=True)
@@ -152,9 +154,7 @@ def run(config: TrainConfig) -> dict[str, Any]:
         features["validation"] + features["validation_real"], [c.label for c in validation], LABELS, spec
     )
 
-    seed_everything(config.seed)
-    model = build_model(spec, len(LABELS), train_x, config.filters)
-    history = fit(model, (train_x, train_y), (val_x, val_y), config.epochs)
+    model, history = train_members(config, spec, (train_x, train_y), (val_x, val_y))
     tflite = to_tflite(model)
     parity = check_parity(model, tflite, val_x)
 
@@ -174,7 +174,11 @@ def run(config: TrainConfig) -> dict[str, Any]:
         LABELS,
     )
     if config.threshold is not None:
-        threshold = {"chosen": config.threshold, "how": "set by the --threshold option"}
+        threshold = {
+            **threshold,
+            "chosen": config.threshold,
+            "how": f"set by the --threshold option; the validation rule chose {threshold['chosen']}",
+        }
     metadata["threshold"] = threshold["chosen"]
     metrics = _test_metrics(parts, probabilities("test"), metadata["threshold"])
     metrics["threshold"] = threshold
@@ -189,6 +193,24 @@ def run(config: TrainConfig) -> dict[str, Any]:
     write_model_folder(config.out, model, tflite, metadata)
     report = write_report(config.out / "report", metrics, history)
     return {"out": str(config.out), "metrics": metrics, "report": report, "tflite_bytes": len(tflite)}
+
+
+def train_members(
+    config: TrainConfig,
+    spec: FeatureSpec,
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """`config.members` networks, member k seeded with seed + k, averaged into one model when
+    more than one; the history is the members' mean, epoch by epoch."""
+    members, histories = [], []
+    for k in range(config.members):
+        seed_everything(config.seed + k)
+        name = "cough_classifier" if config.members == 1 else f"member_{k}"
+        members.append(build_model(spec, len(LABELS), train[0], config.filters, name=name))
+        histories.append(fit(members[-1], train, validation, config.epochs))
+    history = {key: [float(v) for v in np.mean([h[key] for h in histories], axis=0)] for key in histories[0]}
+    return (members[0] if config.members == 1 else average(members)), history
 
 
 def _test_metrics(parts: Parts, probabilities: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -248,6 +270,7 @@ def _metadata(
         "training": {
             "epochs": config.epochs,
             "seed": config.seed,
+            "members": config.members,
             "per_class": config.per_class,
             "sources": config.sources,
             "tensorflow": tf.__version__,
@@ -257,6 +280,8 @@ def _metadata(
             "data": config.data,
             "command": f"coughcloud train --version {config.version} --data {config.data} "
             f"--sources {config.sources} --per-class {config.per_class} --epochs {config.epochs}"
-            + ("" if config.filters == FILTERS else f" --filters {','.join(map(str, config.filters))}"),
+            + ("" if config.filters == FILTERS else f" --filters {','.join(map(str, config.filters))}")
+            + ("" if config.members == 1 else f" --members {config.members}")
+            + ("" if config.threshold is None else f" --threshold {config.threshold:g}"),
         },
     }

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data",
         default="recipes",
-        help="'recipes' (default: training/recipes.py, 1.2.0 and 1.3.0), 'synthetic' (training/synthetic.py, "
+        help="'recipes' (default: training/recipes.py, 1.2.0 to 1.5.0), 'synthetic' (training/synthetic.py, "
         "1.0.0 and 1.1.0) or a COUGHVID-style folder (metadata CSV + <uuid>.webm/.ogg/.wav)",
     )
     parser.add_argument(
@@ -52,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--filters",
         type=_filters,
         help="the network's size: filters of its three conv layers, e.g. 64,96,128 (default: 32,48,64)",
+    )
+    parser.add_argument(
+        "--members",
+        type=_positive,
+        default=1,
+        help="networks trained from different initial weights and averaged into one model (default: 1)",
     )
     parser.add_argument(
         "--threshold",
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         sources=args.sources,
         source_limit=args.source_limit,
+        members=args.members,
         **({"filters": args.filters} if args.filters else {}),
     )
     try:

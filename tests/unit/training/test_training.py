@@ -222,6 +222,68 @@ def test_parity_check_catches_a_model_that_disagrees() -> None:
 
 
 @pytest.mark.slow
+def test_the_convolutions_see_no_fixed_channel_and_masks_act_only_in_training() -> None:
+    """A constant added to a coefficient over the window (a gain, a tilt or colour of the
+    spectrum) leaves what the convolutions see as it was; the masks hide frames and coefficients in training only."""
+    import keras
+
+    from training.dataset import FEATURES
+    from training.net import build_model, seed_everything
+
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((8, FEATURES.n_mfcc, FEATURES.window_frames)) * 3 + 1).astype(np.float32)
+    seed_everything(0)
+    model = build_model(FEATURES, 3, x)
+    channel = (rng.standard_normal((1, FEATURES.n_mfcc, 1)) * 10).astype(np.float32)
+    seen = keras.Model(model.inputs, model.get_layer("window_mean_removed").output)
+    np.testing.assert_allclose(np.asarray(seen(x + channel)), np.asarray(seen(x)), atol=1e-4)
+    moved = x.copy()  # a change within the window does reach them
+    moved[:, :, :50] += channel
+    assert np.max(np.abs(np.asarray(seen(moved)) - np.asarray(seen(x)))) > 1e-1
+
+    masked = keras.Model(model.inputs, model.get_layer("masks").output)
+    assert np.count_nonzero(np.asarray(masked(x, training=True)) == 0) > 0
+    assert np.count_nonzero(np.asarray(masked(x, training=False)) == 0) == 0
+
+
+@pytest.mark.slow
+def test_members_average_into_one_model_that_exports_with_parity() -> None:
+    import keras
+
+    from training.dataset import FEATURES
+    from training.export import check_parity, to_tflite
+    from training.net import average, build_model
+
+    spec = FEATURES
+    x = np.random.default_rng(1).standard_normal((8, spec.n_mfcc, spec.window_frames)).astype(np.float32)
+    members = []
+    for k in range(3):
+        keras.utils.set_random_seed(k)
+        members.append(build_model(spec, 3, x, name=f"member_{k}"))
+    ensemble = average(members)
+    each = np.stack([np.asarray(member(x, training=False)) for member in members])
+    assert not np.allclose(each[0], each[1])  # different initial weights, different answers
+    np.testing.assert_allclose(np.asarray(ensemble(x, training=False)), each.mean(axis=0), atol=1e-6)
+    assert check_parity(ensemble, to_tflite(ensemble), x) <= 1e-4
+
+
+@pytest.mark.slow
+def test_coughcloud_train_with_members_records_how_to_train_it_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "model"
+    argv = ["train", "--out", str(out), "--epochs", "1", "--per-class", "3", "--sources", "small"]
+    argv += ["--source-limit", "4", "--members", "2"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["litert_keras_max_abs_diff"] <= 1e-4
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["training"]["members"] == 2
+    assert metadata["training"]["command"].endswith("--members 2")
+    model = load_model(str(out))
+    assert model.predict(np.zeros((20, 100), dtype=np.float32), model.spec).windows == 1
+
+
+@pytest.mark.slow
 def test_coughcloud_train_on_a_coughvid_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = fake_coughvid(tmp_path / "coughvid", with_detection=False)
     out = tmp_path / "model"

@@ -224,7 +224,8 @@ def test_parity_check_catches_a_model_that_disagrees() -> None:
 @pytest.mark.slow
 def test_the_convolutions_see_no_fixed_channel_and_masks_act_only_in_training() -> None:
     """A constant added to a coefficient over the window (a gain, a tilt or colour of the
-    spectrum) leaves what the convolutions see as it was; the masks hide frames and coefficients in training only."""
+    spectrum) leaves what the convolutions see as it was, and reaches the answer only through
+    the window mean's side branch; the masks hide frames and coefficients in training only."""
     import keras
 
     from training.dataset import FEATURES
@@ -240,6 +241,8 @@ def test_the_convolutions_see_no_fixed_channel_and_masks_act_only_in_training() 
     moved = x.copy()  # a change within the window does reach them
     moved[:, :, :50] += channel
     assert np.max(np.abs(np.asarray(seen(moved)) - np.asarray(seen(x)))) > 1e-1
+    colour = keras.Model(model.inputs, model.get_layer("colour").output)
+    assert colour.output.shape[-1] == 16
 
     masked = keras.Model(model.inputs, model.get_layer("masks").output)
     assert np.count_nonzero(np.asarray(masked(x, training=True)) == 0) > 0

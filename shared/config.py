@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_MODEL_DIR = REPO_ROOT / "models" / "cough-classifier" / "1.3.0"
+BUNDLED_MODEL_DIR = REPO_ROOT / "models" / "cough-classifier" / "1.5.0"
 
 
 def _env(name: str, default: str) -> str:

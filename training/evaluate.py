@@ -5,7 +5,7 @@ Everything here works on clip-level probabilities (the serving runtime's windows
 and applies the serving rule: the top label if its probability is at least the threshold,
 else `inconclusive`.
 
-    .venv/bin/python -m training.evaluate models/cough-classifier/1.3.0 [--again]
+    .venv/bin/python -m training.evaluate models/cough-classifier/1.5.0 [--again]
 
 scores a released model folder on the held-out cough recipes (training/held_out/, through
 the serving path from the file bytes) and on the held-out real sources, and writes the

@@ -62,7 +62,7 @@ variable "model_name" {
 variable "model_version" {
   description = "The first champion: the version the model pointer document starts with (and what serves while there is none). After that, `coughcloud models promote|canary|shadow|rollback` moves the aliases without a deploy; changing this later does not move the champion."
   type        = string
-  default     = "1.3.0"
+  default     = "1.5.0"
 }
 
 variable "model_pointer_ttl_s" {

@@ -50,7 +50,7 @@ def test_result_is_written_once_and_published_once_for_three_deliveries(
                                  "negative_labels", "display_names"}  # fmt: skip
     assert (doc["model"]["labels"], doc["model"]["negative_labels"]) == (list(LABELS), ["not_cough"])
     assert doc["model"]["alias"] == "champion"  # no pointer document: MODEL_URI's version serves
-    assert doc["model"]["training_data"] == "mixed"  # the shipped 1.3.0: real non-coughs too
+    assert doc["model"]["training_data"] == "mixed"  # the shipped 1.5.0: real non-coughs too
     assert {"inference_ms", "predict_ms", "pipeline_ms", "decode_ms"} <= set(doc["timings"])
 
     [published] = pipeline.messages("results")

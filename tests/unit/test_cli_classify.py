@@ -30,7 +30,7 @@ def test_json_lines_one_per_file_exit_0(capsys: pytest.CaptureFixture[str]) -> N
         assert result["status"] == "done"
         assert result["model"] == {
             "name": "cough-classifier",
-            "version": "1.3.0",
+            "version": "1.5.0",
             "training_data": "mixed",
         }
         assert result["confidence"] == max(result["probabilities"].values())
@@ -71,7 +71,7 @@ def test_table_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert failed.split()[:3] == [str(tmp_path / "gone.ogg"), "failed", "-"]
     assert "unreadable_file:" in failed
     assert note == (
-        "Note: cough-classifier 1.3.0 is a demonstration model trained partly on synthetic sounds, "
+        "Note: cough-classifier 1.5.0 is a demonstration model trained partly on synthetic sounds, "
         "not a medical diagnosis; see the model card: docs/concepts/model.md."
     )
 

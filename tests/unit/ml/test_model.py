@@ -35,7 +35,7 @@ def _copy(tmp_path: Path, **metadata_changes: object) -> Path:
 
 def test_shipped_model_loads_with_its_metadata() -> None:
     model = load_model(str(BUNDLED_MODEL_DIR))
-    assert (model.name, model.version) == ("cough-classifier", "1.3.0")
+    assert (model.name, model.version) == ("cough-classifier", "1.5.0")
     assert model.labels == ("dry", "wet", "not_cough")
     assert model.threshold == METADATA["metrics"]["threshold"]["chosen"]
     assert model.spec == FEATURES and METADATA["features"] == FEATURES.to_dict()

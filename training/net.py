@@ -46,9 +46,7 @@ def build_model(
     norm.adapt(np.transpose(train_x, (0, 2, 1)))
     x = Masks(name="masks")(norm(x))
     colour = keras.layers.GlobalAveragePooling1D(name="window_mean")(x)  # [n_mfcc]
-    x = keras.layers.Subtract(name="window_mean_removed")(
-        [x, keras.layers.Reshape((1, spec.n_mfcc))(colour)]
-    )
+    x = keras.layers.Subtract(name="window_mean_removed")([x, keras.layers.Reshape((1, spec.n_mfcc))(colour)])
     for width, kernel in zip(filters, (5, 3, 3), strict=True):
         x = keras.layers.Conv1D(width, kernel, padding="same", activation="relu")(x)
         x = keras.layers.MaxPooling1D(2)(x)
@@ -76,7 +74,7 @@ class Masks(keras.layers.Layer):
         self.frames, self.coefficients = frames, coefficients
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def call(self, x, training: bool = False):  # noqa: ANN001, ANN201 (tensors)
+    def call(self, x, training: bool = False):
         if not training:
             return x
         n, steps, width = keras.ops.shape(x)[0], keras.ops.shape(x)[1], keras.ops.shape(x)[2]
@@ -84,7 +82,7 @@ class Masks(keras.layers.Layer):
         keep_coefficients = self._keep(n, width, self.coefficients, axis=2)
         return x * keep_frames * keep_coefficients
 
-    def _keep(self, n, size, most: int, axis: int):  # noqa: ANN001, ANN202 (tensors)
+    def _keep(self, n, size, most: int, axis: int):
         """1 outside, 0 inside one random span of 0..`most` positions along `axis`, per window."""
         shape = (n, 1, 1)
         span = keras.random.randint(shape, 0, most + 1, seed=self.seed_generator)

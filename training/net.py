@@ -20,6 +20,7 @@ def seed_everything(seed: int) -> None:
 
 
 FILTERS = (32, 48, 64)  # the shipped size: filters of the three conv layers
+MODEL_NAME = "cough_classifier"  # the Keras name of a trained model, one network or several averaged
 
 
 def build_model(
@@ -27,7 +28,7 @@ def build_model(
     n_labels: int,
     train_x: np.ndarray,
     filters: tuple[int, ...] = FILTERS,
-    name: str = "cough_classifier",
+    name: str = MODEL_NAME,
 ) -> keras.Model:
     """A small 1-D conv net over time on one MFCC window [n_mfcc, window_frames] → softmax.
 
@@ -69,15 +70,15 @@ class Masks(keras.layers.Layer):
     normalisation) up to `frames` consecutive frames and up to `coefficients` consecutive
     coefficients, so no single stretch or coefficient decides. Serving passes windows through."""
 
-    def __init__(self, frames: int = 20, coefficients: int = 3, seed: int | None = None, **kwargs) -> None:
+    def __init__(self, frames: int = 20, coefficients: int = 3, **kwargs) -> None:
         super().__init__(**kwargs)
         self.frames, self.coefficients = frames, coefficients
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = keras.random.SeedGenerator()  # from the seed seed_everything set
 
     def call(self, x, training: bool = False):
         if not training:
             return x
-        n, steps, width = keras.ops.shape(x)[0], keras.ops.shape(x)[1], keras.ops.shape(x)[2]
+        n, steps, width = keras.ops.shape(x)
         keep_frames = self._keep(n, steps, self.frames, axis=1)
         keep_coefficients = self._keep(n, width, self.coefficients, axis=2)
         return x * keep_frames * keep_coefficients
@@ -103,7 +104,7 @@ def average(members: list[keras.Model]) -> keras.Model:
     guesses (docs/concepts/model-evaluation.md)."""
     inputs = keras.Input(members[0].inputs[0].shape[1:], name="mfcc")
     outputs = keras.layers.Average(name="probabilities")([member(inputs) for member in members])
-    return keras.Model(inputs, outputs, name="cough_classifier")
+    return keras.Model(inputs, outputs, name=MODEL_NAME)
 
 
 class ProgressBar(keras.callbacks.Callback):

@@ -41,7 +41,7 @@ from training.dataset import FEATURES, clip_features, split_clips, window_datase
 from training.evaluate import SYNTHETIC_ACCURACY_MIN, calibration, choose_threshold, label_at
 from training.export import KERAS_FILE, check_parity, serving_fields, to_tflite, write_model_folder
 from training.model_card import model_card
-from training.net import FILTERS, average, build_model, fit, seed_everything
+from training.net import FILTERS, MODEL_NAME, average, build_model, fit, seed_everything
 from training.real_sounds import load_source
 from training.report import clip_metrics, write_report
 from training.sources import SOURCE_SETS, TRAIN, Source, ensure_installed, package_version
@@ -206,7 +206,7 @@ def train_members(
     members, histories = [], []
     for k in range(config.members):
         seed_everything(config.seed + k)
-        name = "cough_classifier" if config.members == 1 else f"member_{k}"
+        name = MODEL_NAME if config.members == 1 else f"member_{k}"
         members.append(build_model(spec, len(LABELS), train[0], config.filters, name=name))
         histories.append(fit(members[-1], train, validation, config.epochs))
     history = {key: [float(v) for v in np.mean([h[key] for h in histories], axis=0)] for key in histories[0]}

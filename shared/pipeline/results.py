@@ -4,9 +4,10 @@ received → features_ready → done | failed. Events arrive at least once and i
 The final transition happens once per generation: it is won by `create()` of a marker
 document (AlreadyExists for every other delivery). Earlier transitions are a read then an
 update guarded by the document's `last_update_time`, which Cloud Firestore enforces (the
-local emulator ignores it; the write order below keeps that harmless: nothing is written
-to `status` after the features are published). No transactions: the emulator can lose
-concurrent transactional updates silently (docs/design/emulators.md).
+local emulator ignores it, so there only the document's existence is checked; the write
+order below keeps that harmless: nothing is written to `status` after the features are
+published). No transactions: the emulator can lose concurrent transactional updates
+silently (docs/design/emulators.md).
 
 Erasure (an owner's DELETE) may run while the pipeline still works on the upload. The eraser
 deletes the object, then the document, then its markers; the pipeline never creates the
@@ -33,6 +34,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.ownership import owner_of
 from shared.cloud.firestore import client as _db
+from shared.cloud.firestore import unchanged_since
 from shared.config import settings
 from shared.errors import TransientError
 from shared.pipeline.messages import FINISHED, Upload
@@ -234,8 +236,7 @@ def erase_claim(upload: Upload) -> bool:
 def _guarded_update(ref: DocumentReference, since: Any, fields: dict[str, Any]) -> Any:
     """Apply `fields` if nobody wrote since the update time `since`; the write's update_time, or None."""
     try:
-        option = _db().write_option(last_update_time=since)
-        return ref.update(fields, option=option).update_time
+        return ref.update(fields, option=unchanged_since(since)).update_time
     except (api_exceptions.FailedPrecondition, api_exceptions.Aborted, api_exceptions.NotFound):
         return None
 

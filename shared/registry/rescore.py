@@ -150,7 +150,7 @@ def rescore(
                 pacer.wait()
                 try:
                     score = _score(model, document)
-                    option = firestore.client().write_option(last_update_time=snapshot.update_time)
+                    option = firestore.unchanged_since(snapshot.update_time)
                     # scored_at, top level: `models compare` finds re-scored results by it.
                     snapshot.reference.update({field_path: score, "scored_at": score["at"]}, option=option)
                     scored_this_run += 1

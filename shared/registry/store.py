@@ -17,6 +17,7 @@ from typing import Any
 from google.api_core import exceptions as api_exceptions
 
 from shared.cloud.firestore import client as db
+from shared.cloud.firestore import unchanged_since
 from shared.config import settings
 from shared.pipeline.results import now
 from shared.registry.pointer import ModelPointer, Refusal
@@ -66,7 +67,7 @@ def change_pointer(
     document = {**updated.to_dict(), "name": name, "updated_at": at, "updated_by": who}
     batch = db().batch()
     if snapshot.exists:
-        batch.update(ref, document, option=db().write_option(last_update_time=snapshot.update_time))
+        batch.update(ref, document, option=unchanged_since(snapshot.update_time))
     else:
         batch.create(ref, document)
     entry_id = f"{at.strftime('%Y%m%dT%H%M%S.%fZ')}-{uuid.uuid4().hex[:8]}"

@@ -122,6 +122,47 @@ def test_erased_while_the_final_write_is_under_way(
     assert pipeline.messages("results") == []
 
 
+def test_erased_after_preprocess_read_its_claim(
+    preprocess: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """preprocess has read its `received` document to mark the features ready when the owner
+    erases: the guarded update that follows must not re-create the document (the emulator
+    ignores update-time preconditions, and with them the existence check)."""
+    event = pipeline.upload(OWNED, sample_file("wav_pcm16", seconds=1.0))
+    read = results._read
+
+    def read_then_erase(ref: Any) -> Any:
+        found = read(ref)
+        erasure.erase_upload(OWNED)
+        return found
+
+    monkeypatch.setattr(results, "_read", read_then_erase)
+    assert deliver(preprocess, storage_event(event)).status_code == 200
+    monkeypatch.setattr(results, "_read", read)
+    assert _leftovers(pipeline, OWNED) == NOTHING
+    assert pipeline.messages("features") == []
+
+
+def test_erased_while_the_features_are_published(
+    preprocess: Any, predict: Any, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner erases after `features_ready` and before its message id is recorded: neither
+    that write nor predict's answer to the message brings the document back."""
+    event = pipeline.upload(OWNED, sample_file("wav_pcm16", seconds=1.0))
+    record = results.record_features_published
+
+    def erase_then_record(*args: Any) -> None:
+        erasure.erase_upload(OWNED)
+        record(*args)
+
+    monkeypatch.setattr(results, "record_features_published", erase_then_record)
+    assert deliver(preprocess, storage_event(event)).status_code == 200
+    [features] = pipeline.messages("features")
+    assert deliver(predict, pubsub_event(features.data, dict(features.attributes))).status_code == 200
+    assert _leftovers(pipeline, OWNED) == NOTHING
+    assert pipeline.messages("results") == []
+
+
 def test_failures_of_erased_uploads_are_not_recorded_either(pipeline: Pipeline) -> None:
     upload = Upload(pipeline.bucket, OWNED, 7, 10, "audio/wav")
     transition = results.mark_failed(upload.key, 7, "internal", "gave up", fresh=upload)

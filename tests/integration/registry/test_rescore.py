@@ -7,6 +7,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from coughcloud.cli import main
 from shared.cloud import firestore
 from shared.pipeline import results
 from shared.pipeline.messages import Upload
+from shared.registry import rescore as rescore_module
 from shared.registry.artifacts import Registry
 from shared.registry.compare import compare
 from tests.fixtures.audio_files import sample_file
@@ -109,3 +111,22 @@ def test_compare_finds_results_re_scored_long_after_they_were_answered(
     comparison = json.loads(capsys.readouterr().out)
     assert comparison["paired"] == 1 and sum(map(sum, comparison["matrix"])) == 1
     assert (tmp_path / "charts" / "compare-1.0.0-2.0.0.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_result_erased_while_it_is_scored_stays_erased(
+    target: Path, pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    upload = stored_result(pipeline, "r/erased.wav")
+    score = rescore_module._score
+
+    def erase_then_score(model: Any, document: dict[str, Any]) -> dict[str, Any]:
+        scored = score(model, document)
+        results.erase(upload.key)  # its owner erased it meanwhile
+        return scored
+
+    monkeypatch.setattr(rescore_module, "_score", erase_then_score)
+    summary = rescore(target, tmp_path / "checkpoint.json", capsys)
+    assert summary["scored"] == 0
+    assert summary["skipped"] == {"recording gone (erased or replaced)": 1}
+    assert results.get(upload.key) is None

@@ -1,13 +1,15 @@
 """Give a spawned function the CPU its Cloud instance gets, with a Linux CPU cgroup quota.
 
 On Cloud Run every instance has its own share of a CPU (infra/terraform's sizing: results_api
-1 vCPU, preprocess and predict 0.333), so three functions starting at once do not slow
+1 vCPU, preprocess and predict 0.5), so three functions starting at once do not slow
 each other down. On this machine they share its cores: when results_api's warm-up starts
 preprocess and predict while results_api itself starts, three start-ups compete for two
 cores, which Cloud never sees. A CFS quota (`quota / period` = the instance's vCPU) gives
 each spawned process, and the workers it forks, what its Cloud instance has: no more (a
-0.333-vCPU function starts about three times slower than on a full core, as on Cloud), and,
-while the quotas add up to no more than the cores, no less.
+0.5-vCPU function starts about twice as slowly as on a full core, as on Cloud), and, while
+the quotas add up to no more than the cores, no less. The default sizing's three add up to
+exactly this machine's two cores, so while all three start at once the emulators and the
+benchmark itself take a little of their share: the figures err on the slow side.
 
 Needs root and a CPU cgroup controller (cgroup v1's `cpu` hierarchy or cgroup v2's `cpu`
 controller). A process is moved into its group right after it is spawned: its first

@@ -17,28 +17,32 @@ locals {
   # Sizing (`coughcloud capacity` models it: docs/guides/scale.md). Serving imports numpy,
   # LiteRT (predict), soundfile/soxr/PyAV (preprocess), Flask and the Google clients (~90 MB
   # RSS; no TensorFlow). preprocess and predict spend ~10 ms of CPU and ~60-100 ms waiting on
-  # Google's APIs per event, so the platform's 512 MiB / 0.333 vCPU pair keeps a call in one or
-  # two 100 ms billing steps; below 1 vCPU an instance serves one request at a time (a platform
-  # rule), and at full vCPU with concurrency each call would cost ~2.7x at today's traffic,
-  # where calls rarely overlap: the plan shows concurrency does not pay for them.
+  # Google's APIs per event, so 512 MiB keeps a call in one or two 100 ms billing steps. Their
+  # 0.5 vCPU (not the platform's 0.333 pairing for 512 MiB) is for their start: the page's
+  # warm-up starts them when it opens, and at 0.5 vCPU that start ends within the 3 s a
+  # visitor takes to upload (2.2-2.6 s; at 0.333, 3.8 s: bench/first_upload.py --cloud-cpu,
+  # docs/concepts/warm-up.md). It costs +$0.41 per million uploads for each of the two.
+  # Below 1 vCPU an instance serves one request at a time (a platform rule), and at full
+  # vCPU with concurrency each call would cost ~1.7x at today's traffic, where calls rarely
+  # overlap: the plan shows concurrency does not pay for them.
   # results_api answers every visitor's polls (~3-7 per upload): at full vCPU with
   # concurrency 80 its instances share the wait on Firestore and IAM, which a burst needs
-  # (at 0.333 vCPU it would take ~3x the instances and their cold starts).
+  # (at 0.333 vCPU it would take ~5x the instances and their cold starts).
   # max_instances: what a 1,000 uploads/s burst of 60 s from idle needs with no request
   # refused (`coughcloud capacity --rate 1000 --burst-s 60`); Cloud Run's default ceiling is
   # 100 instances per service, so the larger figures need the project's quota to allow them.
   # Cold start (bench/function_cold_start.py): a new instance's first answer takes
-  # 0.5–0.8 s of one full core (docs/performance.md, "A deployed function's cold start"), ~3x that
-  # at 0.333 vCPU. What the platform offers against it, and what it costs:
-  # - var.min_instances: warm instances, billed at the idle rate (~$5.5 a month each at
-  #   512Mi / 0.333 vCPU); default none.
+  # 0.5–0.8 s of one full core (docs/performance.md, "A deployed function's cold start"), ~2x that
+  # at 0.5 vCPU. What the platform offers against it, and what it costs:
+  # - var.min_instances: warm instances, billed at the idle rate (~$6.6 a month each at
+  #   512Mi / 0.5 vCPU); default none.
   # - cpu = "1" for a function (var.function_sizing): cold starts at full-core speed, and
-  #   a 100 ms call costs 2.2x the 0.333 vCPU one (infra/cost.py).
+  #   a 100 ms call costs 1.7x the 0.5 vCPU one (infra/cost.py).
   # - Startup CPU boost: a Cloud Run setting that the Cloud Functions v2 API, and so
   #   google_cloudfunctions2_function, does not expose; it is not set here (docs/guides/deploy.md).
   sizing_defaults = {
-    preprocess  = { memory = "512Mi", cpu = "0.333", timeout_s = 60, concurrency = 1, min_instances = 0, max_instances = 400 }
-    predict     = { memory = "512Mi", cpu = "0.333", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 300 }
+    preprocess  = { memory = "512Mi", cpu = "0.5", timeout_s = 60, concurrency = 1, min_instances = 0, max_instances = 400 }
+    predict     = { memory = "512Mi", cpu = "0.5", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 300 }
     results_api = { memory = "512Mi", cpu = "1", timeout_s = 10, concurrency = 80, min_instances = 0, max_instances = 300 }
     dead_letter = { memory = "256Mi", cpu = "0.167", timeout_s = 30, concurrency = 1, min_instances = 0, max_instances = 3 }
   }

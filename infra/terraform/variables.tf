@@ -165,7 +165,7 @@ variable "function_sizing" {
 }
 
 variable "min_instances" {
-  description = "Instances kept warm per function, e.g. { predict = 1 }; a function not named keeps 0 (scales to zero: the first event after an idle spell pays a cold start). Each warm instance is billed at Cloud Run's idle rate around the clock: ~$5.5 a month at 512Mi / 0.333 vCPU (infra/cost.py; docs/guides/deploy.md, \"Sizing\")."
+  description = "Instances kept warm per function, e.g. { predict = 1 }; a function not named keeps 0 (scales to zero: the first event after an idle spell pays a cold start). Each warm instance is billed at Cloud Run's idle rate around the clock: ~$6.6 a month at 512Mi / 0.5 vCPU (infra/cost.py; docs/guides/deploy.md, \"Sizing\")."
   type        = map(number)
   default     = {}
   validation {

@@ -37,7 +37,7 @@ from shared.config import settings
 from shared.pipeline.events import WARM_UP
 
 CONNECT_TIMEOUT_S = 2.0  # to the platform's front end, which answers at once even when scaled to zero
-REPLY_TIMEOUT_S = 60.0  # the function's start-up and its warm-up, at 0.333 vCPU
+REPLY_TIMEOUT_S = 60.0  # the function's start-up and its warm-up, at 0.5 vCPU: a few seconds
 
 
 @dataclass(frozen=True)

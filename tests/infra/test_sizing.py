@@ -60,7 +60,7 @@ def test_cost_script_prices_a_warm_instance_of_every_function():
     warm = output.split("one warm instance (min_instances = 1)")[1]
     for name, s in function_sizing().items():
         assert f"{name:12} {s.memory} / {s.cpu} vCPU: $" in warm
-    assert "$5.47 a month" in warm  # 512Mi / 0.333 vCPU at the idle rate, 730 hours
+    assert "$6.57 a month" in warm  # 512Mi / 0.5 vCPU at the idle rate, 730 hours
 
 
 def test_preprocess_outlives_its_decode_budget():

@@ -61,3 +61,13 @@ def test_the_cost_script_prints_the_three_traffic_levels(cost: ModuleType) -> No
     for views in ("10", "1,000", "100,000"):
         assert f"{views:>7} page views a day: ≤ " in warming
     assert warming.count("min_instances: $") == 3
+
+
+def test_the_warm_up_page_quotes_what_the_script_computes(cost: ModuleType) -> None:
+    page = (REPO / "docs/concepts/warm-up.md").read_text()
+    for views in (10, 1_000, 100_000):
+        month = cost.warming_month(views)
+        [row] = [line for line in page.splitlines() if line.startswith(f"| {views:,} | ")]
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[1].startswith(f"{month.warm_ups_per_function:,.0f}")
+        assert cells[2:] == [f"${month.cost:.2f}", f"${month.min_instances_cost:.2f}"]

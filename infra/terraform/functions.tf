@@ -18,11 +18,9 @@ locals {
   # LiteRT (predict), soundfile/soxr/PyAV (preprocess), Flask and the Google clients (~90 MB
   # RSS; no TensorFlow). preprocess and predict spend ~10 ms of CPU and ~60-100 ms waiting on
   # Google's APIs per event, so 512 MiB keeps a call in one or two 100 ms billing steps. Their
-  # 0.5 vCPU (not the platform's 0.333 pairing for 512 MiB) is for their start: the page's
-  # warm-up starts them when it opens, and at 0.5 vCPU that start ends within the 3 s a
-  # visitor takes to upload (2.2-2.6 s; at 0.333, 3.8 s: bench/first_upload.py --cloud-cpu,
-  # docs/concepts/warm-up.md). It costs +$0.41 per million uploads for each of the two.
-  # Below 1 vCPU an instance serves one request at a time (a platform rule), and at full
+  # 0.5 vCPU (not 0.333, the platform's pairing for 512 MiB) is for their start, which the
+  # page's warm-up must finish before the visitor uploads (docs/concepts/warm-up.md, "Each
+  # function at its Cloud vCPU"). Below 1 vCPU an instance serves one request at a time (a platform rule), and at full
   # vCPU with concurrency each call would cost ~1.7x at today's traffic, where calls rarely
   # overlap: the plan shows concurrency does not pay for them.
   # results_api answers every visitor's polls (~3-7 per upload): at full vCPU with

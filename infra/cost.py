@@ -259,7 +259,8 @@ def warming_month(page_views_per_day: float, interval_s: float | None = None) ->
     the larger) and the visitor never uploaded: an upper bound, since a warm instance bills one
     100 ms step, and a visitor who uploads would have paid that cold start anyway.
     results_api instances: the page's calls (POST /warm, POST /uploads, polls) at 100 ms each,
-    one at a time per instance (concurrency 1), rounded up; at least one."""
+    counted one at a time per instance, rounded up, at least one. results_api takes up to its
+    concurrency at once, so fewer instances send fewer warm-ups: this too is an upper bound."""
     interval_s = warm_up_interval_s() if interval_s is None else interval_s
     sizing = function_sizing()
     api = sizing["results_api"]

@@ -9,7 +9,7 @@ import pytest
 
 from shared.registry.artifacts import VERSION_PATTERN, check_model_name
 from shared.registry.pointer import Refusal
-from tests.infra.terraform import _parsed, locals_, resources, unwrap, variable_default
+from tests.infra.terraform import REPO, _parsed, locals_, resources, unwrap, variable_default
 
 
 def _model_name_rule() -> tuple[str, str]:
@@ -43,3 +43,10 @@ def test_the_served_model_and_its_pointer_follow_model_name() -> None:
     )
     pointer = resources("google_firestore_document")["model_pointer"]
     assert unwrap(pointer["document_id"]) == "${var.model_name}"
+
+
+def test_the_example_tfvars_names_the_default_model() -> None:
+    """A copied `terraform.tfvars.example` deploys the model the defaults would."""
+    example = (REPO / "infra/terraform/terraform.tfvars.example").read_text()
+    for name in ("model_name", "model_version"):
+        assert re.search(rf'^{name}\s*=\s*"{re.escape(variable_default(name))}"\s*$', example, re.M), name

@@ -15,12 +15,14 @@ const TRAINING_DATA = {
 
 // The shipped versions in plain words and their figures on held-out data, from their metadata.json
 // (model_card, metrics.held_out, in %); tests/unit/training/test_model_notice.py checks them against it.
-// 1.4.0 and 1.5.0 learned from the same clips; 1.5.0 also hears the colour through a side branch.
-const LISTENS_PAST_COLOUR =
+// 1.3.0, 1.4.0 and 1.5.0 learned from the same kinds of clip; 1.4.0 and 1.5.0 are networks that
+// listen past the colour (1.5.0 also hears it through a side branch).
+const WITH_LOOK_ALIKES =
   "synthetic coughs from a broad family of randomized recipes, each heard through a varied room, " +
   "microphone and codec, against real speech, music, everyday sounds and synthetic sounds shaped " +
-  "like a cough (knocks, clicks, laughter) as non-coughs; three networks that listen past a " +
-  "recording's overall colour, averaged";
+  "like a cough (knocks, clicks, laughter) as non-coughs";
+const LISTENS_PAST_COLOUR =
+  WITH_LOOK_ALIKES + "; three networks that listen past a recording's overall colour, averaged";
 
 const SHIPPED = {
   "cough-classifier@1.5.0": {
@@ -32,10 +34,7 @@ const SHIPPED = {
     heldOut: { coughs: 160, recall: 83.8, dryWetRight: 73.9, realClips: 839, realCalledCough: 4.5 },
   },
   "cough-classifier@1.3.0": {
-    trainedOn:
-      "synthetic coughs from a broad family of randomized recipes, each heard through a varied room, " +
-      "microphone and codec, against real speech, music, everyday sounds and synthetic sounds shaped " +
-      "like a cough (knocks, clicks, laughter) as non-coughs",
+    trainedOn: WITH_LOOK_ALIKES,
     heldOut: { coughs: 160, recall: 62.5, dryWetRight: 80, realClips: 839, realCalledCough: 4.4 },
   },
   "cough-classifier@1.2.0": {
